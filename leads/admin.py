@@ -1,0 +1,141 @@
+from django.contrib import admin
+
+from leads.models import (
+    Account,
+    Activity,
+    Lead,
+    LeadTransition,
+    Opportunity,
+    OpportunityStageChange,
+    Proposal,
+    ProposalLine,
+)
+
+
+class ReadOnlyHistoryAdmin(admin.ModelAdmin):
+    """The trace tables are append-only: the admin may read them, never add, edit or delete."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class LeadTransitionInline(admin.TabularInline):
+    model = LeadTransition
+    fields = ["at", "from_stage", "to_stage", "actor", "reason", "detail", "sla"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Lead)
+class LeadAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "email", "company", "stage", "score", "owner", "campaign", "created_at"]
+    list_filter = ["stage", "channel", "company_size", "created_at"]
+    search_fields = ["first_name", "last_name", "email", "company", "external_id"]
+    list_select_related = ["owner", "campaign"]
+    raw_id_fields = ["owner", "campaign", "account"]
+    # The stage and its timestamps move only through the state-machine services.
+    readonly_fields = [
+        "stage",
+        "stage_changed_at",
+        "stage_reason",
+        "recycle_count",
+        "mql_at",
+        "accepted_at",
+        "first_response_at",
+        "qualified_at",
+        "converted_at",
+        "closed_at",
+    ]
+    date_hierarchy = "created_at"
+    inlines = [LeadTransitionInline]
+
+
+@admin.register(LeadTransition)
+class LeadTransitionAdmin(ReadOnlyHistoryAdmin):
+    list_display = ["lead", "from_stage", "to_stage", "actor", "reason", "at"]
+    list_filter = ["to_stage", "from_stage", "reason", "at"]
+    search_fields = ["lead__first_name", "lead__last_name", "lead__email", "detail"]
+    list_select_related = ["lead", "actor"]
+    date_hierarchy = "at"
+
+
+@admin.register(Activity)
+class ActivityAdmin(admin.ModelAdmin):
+    list_display = ["kind", "outcome", "author", "lead", "opportunity", "occurred_at"]
+    list_filter = ["kind", "outcome", "occurred_at"]
+    search_fields = ["body", "lead__last_name", "opportunity__name"]
+    list_select_related = ["author", "lead", "opportunity"]
+    raw_id_fields = ["lead", "opportunity", "author"]
+    date_hierarchy = "occurred_at"
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    list_display = ["name", "industry", "company_size", "country", "customer_since", "owner"]
+    list_filter = ["company_size", "customer_since"]
+    search_fields = ["name", "website"]
+    list_select_related = ["owner"]
+    raw_id_fields = ["owner"]
+
+
+class OpportunityStageChangeInline(admin.TabularInline):
+    model = OpportunityStageChange
+    fields = ["at", "from_stage", "to_stage", "from_amount", "to_amount", "actor", "note"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Opportunity)
+class OpportunityAdmin(admin.ModelAdmin):
+    list_display = ["name", "account", "owner", "stage", "amount", "type", "expected_close_date", "closed_date"]
+    list_filter = ["stage", "type", "lost_reason", "expected_close_date"]
+    search_fields = ["name", "account__name"]
+    list_select_related = ["account", "owner"]
+    raw_id_fields = ["account", "lead", "owner"]
+    readonly_fields = ["stage", "probability", "closed_date", "stage_changed_at"]
+    inlines = [OpportunityStageChangeInline]
+
+
+@admin.register(OpportunityStageChange)
+class OpportunityStageChangeAdmin(ReadOnlyHistoryAdmin):
+    list_display = ["opportunity", "from_stage", "to_stage", "to_amount", "actor", "at"]
+    list_filter = ["to_stage", "at"]
+    search_fields = ["opportunity__name"]
+    list_select_related = ["opportunity", "actor"]
+
+
+class ProposalLineInline(admin.TabularInline):
+    model = ProposalLine
+    extra = 0
+
+
+@admin.register(Proposal)
+class ProposalAdmin(admin.ModelAdmin):
+    list_display = ["title", "opportunity", "version", "status", "valid_until", "author"]
+    list_filter = ["status", "valid_until"]
+    search_fields = ["title", "opportunity__name", "opportunity__account__name"]
+    list_select_related = ["opportunity", "author"]
+    raw_id_fields = ["opportunity", "author"]
+    inlines = [ProposalLineInline]
+
+
+@admin.register(ProposalLine)
+class ProposalLineAdmin(admin.ModelAdmin):
+    list_display = ["description", "proposal", "quantity", "unit_price", "discount_percent"]
+    search_fields = ["description", "proposal__title"]
+    list_select_related = ["proposal"]
+    raw_id_fields = ["proposal"]

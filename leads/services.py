@@ -1,0 +1,375 @@
+"""Every stage change of a lead or a deal. Each service locks the row, checks the rules, writes
+the change with its timestamps and leaves a trace row, all in one transaction."""
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.utils import timezone
+
+from crm.errors import TransitionError
+from leads.models import (
+    Account,
+    DisqualifyReason,
+    Lead,
+    MqlReason,
+    Opportunity,
+    RejectReason,
+)
+from reports.models import ServiceLevelAgreement
+
+Stage = Lead.Stage
+
+
+def _locked(lead: Lead) -> Lead:
+    return Lead.objects.select_for_update().get(pk=lead.pk)
+
+
+def _check(lead: Lead, *, doing: str, from_stages: set[str], allowed: bool, who: str) -> None:
+    """Refuse with a message that says which rule stopped it: the stage, or the person."""
+    if lead.stage not in from_stages:
+        raise TransitionError(f"{lead} is {lead.get_stage_display()} and cannot be {doing}.")
+    if not allowed:
+        raise TransitionError(f"Only {who} can do that to {lead}.")
+
+
+def _clean_reason(reason: str, detail: str, choices, doing: str) -> str:
+    if reason not in choices.values:
+        raise TransitionError(f"Choose a reason for {doing}.")
+    detail = (detail or "").strip()
+    if reason == choices.OTHER and not detail:
+        raise TransitionError("Say why in the detail when the reason is “Other”.")
+    return detail
+
+
+def _save(lead: Lead, *fields: str) -> None:
+    lead.save(update_fields=["stage", "stage_changed_at", "stage_reason", "updated_at", *fields])
+
+
+# --- Marketing hands a lead to sales ----------------------------------------------------------
+
+
+def _send_to_sales(lead: Lead, *, by, justification: str) -> Lead:
+    if by is not None and not lead.is_marketing_actor(by):
+        raise TransitionError("Only marketing or a manager can send a lead to sales.")
+    now = timezone.now()
+    sla = ServiceLevelAgreement.objects.in_force_at(now)
+    if sla is None:
+        raise TransitionError(
+            "No service-level agreement is in force, so there is no MQL definition to check."
+        )
+    check = sla.check_lead(lead)
+    justification = (justification or "").strip()
+    if by is None:
+        if not check.met:
+            raise TransitionError(f"{lead} does not meet the MQL definition: {check.problems}.")
+        reason = MqlReason.SCORE
+    elif check.met:
+        reason = MqlReason.MANUAL
+    elif justification:
+        reason = MqlReason.OVERRIDE
+    else:
+        raise TransitionError(
+            f"{lead} does not meet the MQL definition ({check.problems}): "
+            "write a justification to send it to sales anyway."
+        )
+    lead.move_to(
+        Stage.MQL,
+        by=by,
+        at=now,
+        reason=reason,
+        detail=justification,
+        sla=sla,
+        qualification=check.as_trace(),
+    )
+    # A new pass through the funnel: the response clock starts again.
+    lead.mql_at = now
+    lead.accepted_at = lead.first_response_at = lead.qualified_at = None
+    _save(lead, "mql_at", "accepted_at", "first_response_at", "qualified_at")
+    return lead
+
+
+@transaction.atomic
+def lead_mark_mql(*, lead: Lead, by=None, justification: str = "") -> Lead:
+    """A new lead becomes an MQL: automatically (`by=None`, the definition must be met) or by a
+    marketer (a lead short of the definition needs a written justification)."""
+    lead = _locked(lead)
+    if lead.stage != Stage.NEW:
+        hint = " Re-send it from nurture instead." if lead.stage == Stage.RECYCLED else ""
+        raise TransitionError(
+            f"{lead} is {lead.get_stage_display()} and cannot be sent to sales.{hint}"
+        )
+    return _send_to_sales(lead, by=by, justification=justification)
+
+
+@transaction.atomic
+def lead_resend(*, lead: Lead, by, justification: str = "") -> Lead:
+    """Marketing sends a recycled lead back to sales once it is ready again."""
+    if by is None:
+        raise TransitionError("A marketer or a manager re-sends a recycled lead.")
+    lead = _locked(lead)
+    if lead.stage != Stage.RECYCLED:
+        raise TransitionError(
+            f"{lead} is {lead.get_stage_display()}; only recycled leads can be re-sent."
+        )
+    return _send_to_sales(lead, by=by, justification=justification)
+
+
+# --- Sales decides ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def lead_accept(*, lead: Lead, by) -> Lead:
+    """MQL → SAL. Accepting an unassigned MQL claims it."""
+    lead = _locked(lead)
+    _check(
+        lead,
+        doing="accepted",
+        from_stages={Stage.MQL},
+        allowed=lead.can_be_accepted_by(by),
+        who="its owner or a manager",
+    )
+    now = timezone.now()
+    lead.move_to(Stage.SAL, by=by, at=now)
+    if lead.owner_id is None:
+        lead.owner = by
+    lead.accepted_at = now
+    lead.first_response_at = lead.first_response_at or now
+    _save(lead, "owner", "accepted_at", "first_response_at")
+    return lead
+
+
+@transaction.atomic
+def lead_reject(*, lead: Lead, by, reason: str, detail: str = "") -> Lead:
+    """MQL → recycled: sales sends the lead back to marketing's nurture with a reason."""
+    lead = _locked(lead)
+    _check(
+        lead,
+        doing="rejected",
+        from_stages={Stage.MQL},
+        allowed=lead.can_be_rejected_by(by),
+        who="its owner or a manager",
+    )
+    detail = _clean_reason(reason, detail, RejectReason, "rejecting the lead")
+    now = timezone.now()
+    lead.move_to(Stage.RECYCLED, by=by, at=now, reason=reason, detail=detail)
+    lead.first_response_at = lead.first_response_at or now
+    lead.owner = None
+    lead.recycle_count += 1
+    _save(lead, "first_response_at", "owner", "recycle_count")
+    return lead
+
+
+@transaction.atomic
+def lead_qualify(*, lead: Lead, by, detail: str = "") -> Lead:
+    """SAL → SQL."""
+    lead = _locked(lead)
+    _check(
+        lead,
+        doing="qualified",
+        from_stages={Stage.SAL},
+        allowed=lead.can_be_qualified_by(by),
+        who="its owner or a manager",
+    )
+    now = timezone.now()
+    lead.move_to(Stage.SQL, by=by, at=now, detail=(detail or "").strip())
+    lead.qualified_at = now
+    _save(lead, "qualified_at")
+    return lead
+
+
+@transaction.atomic
+def lead_disqualify(*, lead: Lead, by, reason: str, detail: str = "") -> Lead:
+    """SAL or SQL → disqualified, for good."""
+    lead = _locked(lead)
+    _check(
+        lead,
+        doing="disqualified",
+        from_stages={Stage.SAL, Stage.SQL},
+        allowed=lead.can_be_disqualified_by(by),
+        who="its owner or a manager",
+    )
+    detail = _clean_reason(reason, detail, DisqualifyReason, "disqualifying the lead")
+    now = timezone.now()
+    lead.move_to(Stage.DISQUALIFIED, by=by, at=now, reason=reason, detail=detail)
+    lead.closed_at = now
+    _save(lead, "closed_at")
+    return lead
+
+
+@transaction.atomic
+def lead_recycle(*, lead: Lead, by, reason: str, detail: str = "") -> Lead:
+    """SAL or SQL → recycled: not ready to buy, back to marketing's nurture."""
+    lead = _locked(lead)
+    _check(
+        lead,
+        doing="recycled",
+        from_stages={Stage.SAL, Stage.SQL},
+        allowed=lead.can_be_recycled_by(by),
+        who="its owner or a manager",
+    )
+    detail = _clean_reason(reason, detail, DisqualifyReason, "recycling the lead")
+    lead.move_to(Stage.RECYCLED, by=by, reason=reason, detail=detail)
+    lead.owner = None
+    lead.recycle_count += 1
+    _save(lead, "owner", "recycle_count")
+    return lead
+
+
+def _money(value) -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError) as e:
+        raise TransitionError(f"“{value}” is not an amount.") from e
+    if not amount.is_finite() or amount < 0:
+        raise TransitionError("The amount must be zero or more.")
+    return amount.quantize(Decimal("0.01"))
+
+
+@transaction.atomic
+def lead_convert(
+    *,
+    lead: Lead,
+    by,
+    opportunity_name: str,
+    amount,
+    expected_close_date: dt.date,
+    account: Account | None = None,
+    account_name: str = "",
+) -> Opportunity:
+    """SQL → converted: opens an opportunity on the lead's account (found by name, or created).
+    A deal with an account that is already a customer is an upsell."""
+    lead = _locked(lead)
+    _check(
+        lead,
+        doing="converted",
+        from_stages={Stage.SQL},
+        allowed=lead.can_be_converted_by(by),
+        who="its owner or a manager",
+    )
+    opportunity_name = (opportunity_name or "").strip()
+    if not opportunity_name:
+        raise TransitionError("Name the opportunity.")
+    amount = _money(amount)
+    if account is None:
+        name = (account_name or lead.company).strip()
+        if not name:
+            raise TransitionError("Name the account: the lead has no company.")
+        account, _ = Account.objects.get_or_create(
+            name__iexact=name,
+            defaults={
+                "name": name,
+                "industry": lead.industry,
+                "company_size": lead.company_size,
+                "country": lead.country,
+                "owner": lead.owner or by,
+            },
+        )
+    now = timezone.now()
+    opportunity = Opportunity.objects.create(
+        account=account,
+        lead=lead,
+        name=opportunity_name,
+        owner=lead.owner or by,
+        stage=Opportunity.Stage.DISCOVERY,
+        probability=Opportunity.DEFAULT_PROBABILITY[Opportunity.Stage.DISCOVERY],
+        amount=amount,
+        expected_close_date=expected_close_date,
+        type=Opportunity.Type.UPSELL if account.is_customer else Opportunity.Type.NEW_BUSINESS,
+        stage_changed_at=now,
+    )
+    opportunity.record_change(by=by, at=now, note=f"Converted from lead {lead}.")
+    lead.move_to(Stage.CONVERTED, by=by, at=now, detail=f"Opportunity: {opportunity.name}")
+    lead.account = account
+    lead.converted_at = now
+    _save(lead, "account", "converted_at")
+    return opportunity
+
+
+# --- Deals ------------------------------------------------------------------------------------
+
+
+def _locked_opportunity(opportunity: Opportunity) -> Opportunity:
+    return Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+
+
+def _check_open(opportunity: Opportunity, by, doing: str) -> None:
+    if not opportunity.is_open:
+        raise TransitionError(
+            f"{opportunity} is {opportunity.get_stage_display().lower()} and cannot be {doing}."
+        )
+    if not opportunity.is_sales_actor(by):
+        raise TransitionError(f"Only the deal's owner or a manager can do that to {opportunity}.")
+
+
+def _save_opportunity(opportunity: Opportunity, *fields: str) -> None:
+    opportunity.save(
+        update_fields=["stage", "probability", "stage_changed_at", "updated_at", *fields]
+    )
+
+
+@transaction.atomic
+def opportunity_move(*, opportunity: Opportunity, stage: str, by) -> Opportunity:
+    """Move an open deal to another open stage."""
+    opportunity = _locked_opportunity(opportunity)
+    _check_open(opportunity, by, "moved")
+    if stage not in Opportunity.OPEN_STAGES:
+        raise TransitionError("Choose an open stage; close the deal as won or lost instead.")
+    if stage == opportunity.stage:
+        raise TransitionError(f"{opportunity} is already in {opportunity.get_stage_display()}.")
+    from_stage = opportunity.stage
+    opportunity.stage = stage
+    opportunity.probability = Opportunity.DEFAULT_PROBABILITY[stage]
+    opportunity.stage_changed_at = timezone.now()
+    _save_opportunity(opportunity)
+    opportunity.record_change(by=by, from_stage=from_stage, at=opportunity.stage_changed_at)
+    return opportunity
+
+
+@transaction.atomic
+def opportunity_close_won(
+    *, opportunity: Opportunity, by, closed_date: dt.date | None = None
+) -> Opportunity:
+    """Won: the account becomes a customer if it was not one yet."""
+    opportunity = _locked_opportunity(opportunity)
+    _check_open(opportunity, by, "closed")
+    now = timezone.now()
+    from_stage = opportunity.stage
+    opportunity.stage = Opportunity.Stage.WON
+    opportunity.probability = 100
+    opportunity.closed_date = closed_date or timezone.localdate(now)
+    opportunity.stage_changed_at = now
+    _save_opportunity(opportunity, "closed_date")
+    opportunity.record_change(by=by, from_stage=from_stage, at=now)
+    Account.objects.filter(pk=opportunity.account_id, customer_since__isnull=True).update(
+        customer_since=opportunity.closed_date
+    )
+    if opportunity.lead_id:
+        Lead.objects.filter(pk=opportunity.lead_id).update(closed_at=now)
+    return opportunity
+
+
+@transaction.atomic
+def opportunity_close_lost(
+    *, opportunity: Opportunity, by, reason: str, detail: str = ""
+) -> Opportunity:
+    opportunity = _locked_opportunity(opportunity)
+    _check_open(opportunity, by, "closed")
+    if reason not in Opportunity.LostReason.values:
+        raise TransitionError("Choose why the deal was lost.")
+    detail = (detail or "").strip()
+    if reason == Opportunity.LostReason.OTHER and not detail:
+        raise TransitionError("Say why in the detail when the reason is “Other”.")
+    now = timezone.now()
+    from_stage = opportunity.stage
+    opportunity.stage = Opportunity.Stage.LOST
+    opportunity.probability = 0
+    opportunity.closed_date = timezone.localdate(now)
+    opportunity.lost_reason = reason
+    opportunity.lost_detail = detail
+    opportunity.stage_changed_at = now
+    _save_opportunity(opportunity, "closed_date", "lost_reason", "lost_detail")
+    opportunity.record_change(by=by, from_stage=from_stage, at=now, note=detail)
+    if opportunity.lead_id:
+        Lead.objects.filter(pk=opportunity.lead_id).update(closed_at=now)
+    return opportunity
