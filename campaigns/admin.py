@@ -12,7 +12,16 @@ class SpendEntryInline(admin.TabularInline):
 
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
-    list_display = ["name", "channel", "objective", "status", "start_date", "end_date", "budget", "owner"]
+    list_display = [
+        "name",
+        "channel",
+        "objective",
+        "status",
+        "start_date",
+        "end_date",
+        "budget",
+        "owner",
+    ]
     list_filter = ["status", "channel", "objective", "start_date"]
     search_fields = ["name", "slug", "target_segment"]
     prepopulated_fields = {"slug": ["name"]}

@@ -7,7 +7,7 @@ from django.db.models import Q, Sum
 from django.urls import reverse
 
 from crm.models import TimeStampedModel
-from crm.roles import has_role, Role
+from crm.roles import Role, has_role
 
 
 class Channel(models.TextChoices):
@@ -83,9 +83,7 @@ class Campaign(TimeStampedModel):
     class Meta:
         ordering = ["-start_date", "name"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(budget__gte=0), name="campaign_budget_not_negative"
-            ),
+            models.CheckConstraint(condition=Q(budget__gte=0), name="campaign_budget_not_negative"),
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
                 name="campaign_ends_after_start",

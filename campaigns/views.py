@@ -37,9 +37,10 @@ class CampaignDetailView(RoleRequiredMixin, DetailView):
         context = super().get_context_data(**kwargs)
         campaign = self.object
         by_stage = dict(
-            campaign.leads.order_by().values_list("stage").annotate(n=Count("*")).values_list(
-                "stage", "n"
-            )
+            campaign.leads.order_by()
+            .values_list("stage")
+            .annotate(n=Count("*"))
+            .values_list("stage", "n")
         )
         context["leads_by_stage"] = [
             (label, by_stage.get(value, 0)) for value, label in Lead.Stage.choices

@@ -13,7 +13,10 @@ class CrmConfig(AppConfig):
         post_migrate.connect(_sync_role_groups, sender=self)
 
 
-def _sync_role_groups(sender, apps, using, **kwargs):
+def _sync_role_groups(sender, using, apps=None, **kwargs):
+    from django.apps import apps as global_apps
+
     from crm.roles import sync_role_groups
 
-    sync_role_groups(apps, using=using)
+    # `migrate` passes the migrated state's registry; `flush` passes none.
+    sync_role_groups(apps or global_apps, using=using)

@@ -117,7 +117,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 _CACHE_URL = os.environ.get("DJANGO_CACHE_URL", "").strip()
 if _CACHE_URL.startswith(("redis://", "rediss://")):
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _CACHE_URL,
+        }
     }
 elif _CACHE_URL.startswith("memcached://"):
     CACHES = {
@@ -127,7 +130,9 @@ elif _CACHE_URL.startswith("memcached://"):
         }
     }
 elif _CACHE_URL:
-    raise ImproperlyConfigured("DJANGO_CACHE_URL must start with redis://, rediss:// or memcached://")
+    raise ImproperlyConfigured(
+        "DJANGO_CACHE_URL must start with redis://, rediss:// or memcached://"
+    )
 else:
     CACHES = {
         "default": {

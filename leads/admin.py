@@ -38,7 +38,16 @@ class LeadTransitionInline(admin.TabularInline):
 
 @admin.register(Lead)
 class LeadAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "email", "company", "stage", "score", "owner", "campaign", "created_at"]
+    list_display = [
+        "__str__",
+        "email",
+        "company",
+        "stage",
+        "score",
+        "owner",
+        "campaign",
+        "created_at",
+    ]
     list_filter = ["stage", "channel", "company_size", "created_at"]
     search_fields = ["first_name", "last_name", "email", "company", "external_id"]
     list_select_related = ["owner", "campaign"]
@@ -101,7 +110,16 @@ class OpportunityStageChangeInline(admin.TabularInline):
 
 @admin.register(Opportunity)
 class OpportunityAdmin(admin.ModelAdmin):
-    list_display = ["name", "account", "owner", "stage", "amount", "type", "expected_close_date", "closed_date"]
+    list_display = [
+        "name",
+        "account",
+        "owner",
+        "stage",
+        "amount",
+        "type",
+        "expected_close_date",
+        "closed_date",
+    ]
     list_filter = ["stage", "type", "lost_reason", "expected_close_date"]
     search_fields = ["name", "account__name"]
     list_select_related = ["account", "owner"]

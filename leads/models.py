@@ -284,8 +284,10 @@ class Lead(TimeStampedModel):
         return self.can_be_accepted_by(user)
 
     def can_be_qualified_by(self, user) -> bool:
-        return self.stage == self.Stage.SAL and self.owner_id is not None and (
-            is_manager(user) or self.owner_id == user.pk
+        return (
+            self.stage == self.Stage.SAL
+            and self.owner_id is not None
+            and (is_manager(user) or self.owner_id == user.pk)
         )
 
     def can_be_disqualified_by(self, user) -> bool:
@@ -438,7 +440,9 @@ class Activity(TimeStampedModel):
                 ),
                 name="activity_on_lead_or_opportunity",
             ),
-            models.CheckConstraint(condition=Q(kind__in=ActivityKind.values), name="activity_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(kind__in=ActivityKind.values), name="activity_kind_valid"
+            ),
         ]
 
     def __str__(self):
@@ -586,7 +590,9 @@ class Opportunity(TimeStampedModel):
         verbose_name_plural = "opportunities"
         indexes = [
             models.Index(fields=["owner", "stage"], name="opportunity_owner_stage_idx"),
-            models.Index(fields=["stage", "expected_close_date"], name="opportunity_stage_close_idx"),
+            models.Index(
+                fields=["stage", "expected_close_date"], name="opportunity_stage_close_idx"
+            ),
             models.Index(fields=["closed_date", "stage"], name="opportunity_closed_idx"),
         ]
         constraints = [
@@ -631,8 +637,11 @@ class Opportunity(TimeStampedModel):
         return is_manager(user) or (is_rep(user) and self.owner_id == user.pk)
 
     def can_move_to(self, stage: str, user) -> bool:
-        return self.is_open and stage in self.OPEN_STAGES and stage != self.stage and (
-            self.is_sales_actor(user)
+        return (
+            self.is_open
+            and stage in self.OPEN_STAGES
+            and stage != self.stage
+            and (self.is_sales_actor(user))
         )
 
     def can_be_closed_by(self, user) -> bool:
@@ -696,9 +705,7 @@ class Proposal(TimeStampedModel):
         DECLINED = "declined", "Declined"
         EXPIRED = "expired", "Expired"
 
-    opportunity = models.ForeignKey(
-        Opportunity, on_delete=models.PROTECT, related_name="proposals"
-    )
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.PROTECT, related_name="proposals")
     version = models.PositiveIntegerField(default=1)
     title = models.CharField(max_length=200)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)

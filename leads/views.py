@@ -98,12 +98,12 @@ class AccountDetailView(RoleRequiredMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         account = self.object
-        context["opportunities"] = Opportunity.objects.visible_to(self.request.user).filter(
-            account=account
-        ).select_related("owner")[:50]
-        context["contacts"] = Lead.objects.visible_to(self.request.user).filter(
-            account=account
-        )[:50]
+        context["opportunities"] = (
+            Opportunity.objects.visible_to(self.request.user)
+            .filter(account=account)
+            .select_related("owner")[:50]
+        )
+        context["contacts"] = Lead.objects.visible_to(self.request.user).filter(account=account)[
+            :50
+        ]
         return context
-
-

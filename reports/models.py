@@ -84,9 +84,7 @@ class ServiceLevelAgreement(models.Model):
     # Marketing's side.
     mql_target_per_month = models.PositiveIntegerField("MQLs marketing delivers per month")
     mql_min_score = models.IntegerField("minimum score for an MQL")
-    mql_required_fields = models.JSONField(
-        "fields an MQL must have", default=list, blank=True
-    )
+    mql_required_fields = models.JSONField("fields an MQL must have", default=list, blank=True)
     # Sales' side, counted in working hours and days.
     accept_within_hours = models.PositiveSmallIntegerField(
         "accept or reject an MQL within (working hours)"
@@ -139,13 +137,13 @@ class ServiceLevelAgreement(models.Model):
     def __str__(self):
         return f"SLA v{self.version} from {self.effective_from:%Y-%m-%d}"
 
-    def get_absolute_url(self):
-        return reverse("reports:dashboard")
-
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise TypeError("An SLA version is never edited: create the next version.")
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("reports:dashboard")
 
     def clean(self):
         errors = {}
@@ -162,9 +160,10 @@ class ServiceLevelAgreement(models.Model):
         ):
             errors["working_days"] = "Choose at least one working day."
         known = {name for name, _ in MQL_FIELD_CHOICES}
-        if not isinstance(self.mql_required_fields, list) or not set(
-            self.mql_required_fields
-        ) <= known:
+        if (
+            not isinstance(self.mql_required_fields, list)
+            or not set(self.mql_required_fields) <= known
+        ):
             errors["mql_required_fields"] = "Choose required fields from the list."
         if self.workday_start and self.workday_end and self.workday_end <= self.workday_start:
             errors["workday_end"] = "The working day must end after it starts."
@@ -209,7 +208,9 @@ class Quota(TimeStampedModel):
         MONTH = "month", "Month"
         QUARTER = "quarter", "Quarter"
 
-    rep = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="quotas")
+    rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="quotas"
+    )
     period = models.CharField(max_length=7, choices=Period.choices, default=Period.MONTH)
     period_start = models.DateField(help_text="The first day of the month or quarter.")
     amount = models.DecimalField(max_digits=12, decimal_places=2)

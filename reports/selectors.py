@@ -28,9 +28,13 @@ def month_headlines(start: dt.datetime, end: dt.datetime, start_date: dt.date, e
         created=Count("pk", filter=Q(created_at__gte=start, created_at__lt=end)),
         mqls=Count("pk", filter=Q(mql_at__gte=start, mql_at__lt=end)),
     )
-    won = Opportunity.objects.won().filter(
-        closed_date__gte=start_date, closed_date__lt=end_date
-    ).aggregate(count=Count("pk"), revenue=Coalesce(Sum("amount"), Decimal("0"), output_field=MONEY))
+    won = (
+        Opportunity.objects.won()
+        .filter(closed_date__gte=start_date, closed_date__lt=end_date)
+        .aggregate(
+            count=Count("pk"), revenue=Coalesce(Sum("amount"), Decimal("0"), output_field=MONEY)
+        )
+    )
     return {**leads, "won_count": won["count"], "won_revenue": won["revenue"]}
 
 

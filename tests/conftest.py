@@ -1,0 +1,53 @@
+import pytest
+from django.db import connection
+
+from tests.factories import (
+    ManagerFactory,
+    MarketerFactory,
+    RepFactory,
+    SLAFactory,
+    UserFactory,
+)
+
+
+@pytest.fixture
+def marketer(db):
+    return MarketerFactory(username="marketer", first_name="Mara", last_name="Keting")
+
+
+@pytest.fixture
+def rep(db):
+    return RepFactory(username="rep", first_name="Rita", last_name="Rep")
+
+
+@pytest.fixture
+def other_rep(db):
+    return RepFactory(username="other_rep", first_name="Otto", last_name="Rep")
+
+
+@pytest.fixture
+def manager(db):
+    return ManagerFactory(username="manager", first_name="Mona", last_name="Ger", is_staff=True)
+
+
+@pytest.fixture
+def outsider(db):
+    """Logged in, but in no team."""
+    return UserFactory(username="outsider")
+
+
+@pytest.fixture
+def sla(db):
+    return SLAFactory()
+
+
+requires_postgres = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locks are only real on PostgreSQL"
+)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2's deliberate slowness is a quarter second per user: fine for a login, not for a
+    # test suite that makes hundreds of users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

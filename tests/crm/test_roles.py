@@ -1,0 +1,117 @@
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.urls import reverse
+
+from crm.roles import MANAGER_LIMITS, ROLE_APPS, Role, has_role, primary_role, roles_of
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _codes(role: Role) -> set[str]:
+    group = Group.objects.get(name=role.value)
+    return {
+        f"{app}.{codename}"
+        for app, codename in group.permissions.values_list("content_type__app_label", "codename")
+    }
+
+
+def test_the_three_role_groups_exist():
+    assert set(Group.objects.values_list("name", flat=True)) >= {"Marketing", "Sales", "Managers"}
+
+
+def test_managers_hold_every_permission_of_the_role_apps_except_rewriting_history():
+    everything = {
+        f"{app}.{codename}"
+        for app, codename in Permission.objects.filter(
+            content_type__app_label__in=ROLE_APPS
+        ).values_list("content_type__app_label", "codename")
+    }
+    forbidden = {
+        f"{label.split('.')[0]}.{action}_{label.split('.')[1]}"
+        for label, allowed in MANAGER_LIMITS.items()
+        for action in {"add", "change", "delete"} - allowed
+    }
+    assert _codes(Role.MANAGERS) == everything - forbidden
+    assert "leads.change_leadtransition" not in _codes(Role.MANAGERS)
+    assert "reports.change_servicelevelagreement" not in _codes(Role.MANAGERS)
+    assert "reports.add_servicelevelagreement" in _codes(Role.MANAGERS)
+
+
+def test_marketers_own_campaigns_but_cannot_touch_deals_or_quotas():
+    codes = _codes(Role.MARKETING)
+    assert {"campaigns.add_campaign", "campaigns.change_campaign", "leads.add_lead"} <= codes
+    assert "leads.change_opportunity" not in codes
+    assert "reports.view_quota" not in codes
+    assert not any(code.endswith("servicelevelagreement") and "view" not in code for code in codes)
+
+
+def test_reps_work_deals_but_cannot_edit_campaigns_sla_or_quotas():
+    codes = _codes(Role.SALES)
+    assert {"leads.change_opportunity", "leads.add_proposal", "leads.add_activity"} <= codes
+    assert "campaigns.change_campaign" not in codes
+    assert "reports.add_servicelevelagreement" not in codes
+    assert "reports.change_quota" not in codes
+
+
+def test_nobody_may_edit_the_transition_log():
+    for role in Role:
+        assert not {"leads.change_leadtransition", "leads.delete_leadtransition"} & _codes(role)
+
+
+def test_roles_of_reads_groups_once_per_user_object(django_assert_num_queries, rep):
+    with django_assert_num_queries(1):
+        assert roles_of(rep) == {"Sales"}
+        assert roles_of(rep) == {"Sales"}
+
+
+def test_managers_pass_every_role_check(manager):
+    assert has_role(manager, Role.SALES)
+    assert has_role(manager, Role.MARKETING)
+    assert primary_role(manager) == Role.MANAGERS
+
+
+def test_a_superuser_counts_as_a_manager():
+    boss = UserFactory(is_superuser=True)
+    assert primary_role(boss) == Role.MANAGERS
+
+
+def test_an_inactive_user_has_no_role(rep):
+    rep.is_active = False
+    assert roles_of(rep) == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("who", "home"),
+    [("marketer", "/campaigns/"), ("rep", "/inbox/"), ("manager", "/reports/")],
+)
+def test_each_role_lands_on_its_home_page(client, request, who, home):
+    client.force_login(request.getfixturevalue(who))
+    response = client.get(reverse("home"))
+    assert response.status_code == 302
+    assert response["Location"] == home
+
+
+def test_a_user_without_a_role_is_told_so(client, outsider):
+    client.force_login(outsider)
+    response = client.get(reverse("home"))
+    assert response.status_code == 403
+    assert b"no role in Handoff yet" in response.content
+
+
+@pytest.mark.parametrize(
+    ("who", "shown", "hidden"),
+    [
+        ("marketer", ["Campaigns", "Reports"], ["Inbox", "Admin"]),
+        ("rep", ["Inbox", "Reports"], ["Campaigns", "Admin"]),
+        ("manager", ["Inbox", "Campaigns", "Reports", "Admin"], []),
+    ],
+)
+def test_the_navbar_shows_only_what_the_role_may_use(client, request, who, shown, hidden):
+    client.force_login(request.getfixturevalue(who))
+    response = client.get(reverse("reports:dashboard"))
+    nav = response.content.decode().split('aria-label="Main"')[1].split("</nav>")[0]
+    for label in shown:
+        assert f">{label}</a>" in nav
+    for label in hidden:
+        assert f">{label}</a>" not in nav
