@@ -1,0 +1,44 @@
+# Handoff — everyday commands. `make run` to try it, `make test` before every commit.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+LEADS  ?= 100000
+
+.PHONY: install run test lint format bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Set up, migrate, load demo data into an empty database, print the logins, serve on :8000.
+run: install
+	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	DJANGO_DEBUG=1 $(BIN)/python manage.py createcachetable
+	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo --if-empty
+	@echo "\nHandoff is at http://127.0.0.1:8000/ (Ctrl-C stops it)\n"
+	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+## The whole test suite, browser tests included (they need /usr/bin/chromium).
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## Benchmarks (never part of CI): seeding LEADS demo leads into a scratch database.
+bench: install
+	$(BIN)/python bench/seed_timing.py --leads $(LEADS)
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache test-artifacts
