@@ -1,6 +1,6 @@
 """Time `seed_demo --leads N` on a scratch database (SQLite by default, or $BENCH_DATABASE_URL).
 
-    python bench/seed_timing.py --leads 100000
+python bench/seed_timing.py --leads 100000
 """
 
 import argparse
