@@ -118,27 +118,36 @@ CHANNEL_POINTS = {
     Channel.CONTENT: 5,
     Channel.PAID_SEARCH: 5,
 }
+SEGMENTS = [
+    "Mid-market SaaS",
+    "Enterprise finance",
+    "UK SMB",
+    "DACH manufacturing",
+    "Healthcare IT",
+    "Retail chains",
+]
+# A campaign theme with the channel it runs on.
 CAMPAIGN_THEMES = [
-    "Spring product launch",
-    "Revenue operations webinar",
-    "Pipeline health check",
-    "Partner referral push",
-    "Industry summit",
-    "CFO guide to CAC",
-    "Retargeting always-on",
-    "Customer stories series",
-    "Free trial drive",
-    "Regional roadshow",
-    "Analyst report download",
-    "Year-end planning kit",
-    "Direct mail to enterprise",
-    "LinkedIn thought leadership",
-    "Search: brand and competitors",
-    "Newsletter relaunch",
-    "Integration marketplace",
-    "Sales playbook e-book",
-    "Community meetup",
-    "Display awareness burst",
+    ("Spring product launch", Channel.EMAIL),
+    ("Revenue operations webinar", Channel.WEBINAR),
+    ("Pipeline health check", Channel.CONTENT),
+    ("Partner referral push", Channel.PARTNER),
+    ("Industry summit", Channel.EVENT),
+    ("CFO guide to CAC", Channel.CONTENT),
+    ("Retargeting always-on", Channel.DISPLAY),
+    ("Customer stories series", Channel.ORGANIC_SOCIAL),
+    ("Free trial drive", Channel.PAID_SEARCH),
+    ("Regional roadshow", Channel.EVENT),
+    ("Analyst report download", Channel.PAID_SOCIAL),
+    ("Year-end planning kit", Channel.EMAIL),
+    ("Direct mail to enterprise", Channel.DIRECT_MAIL),
+    ("LinkedIn thought leadership", Channel.PAID_SOCIAL),
+    ("Search: brand and competitors", Channel.PAID_SEARCH),
+    ("Newsletter relaunch", Channel.EMAIL),
+    ("Integration marketplace", Channel.PARTNER),
+    ("Customer referral rewards", Channel.REFERRAL),
+    ("Community meetup", Channel.EVENT),
+    ("Display awareness burst", Channel.DISPLAY),
 ]
 PRODUCTS = [
     ("Handoff Platform licence (annual, per seat)", Decimal("480.00")),
@@ -272,11 +281,10 @@ class DemoBuilder:
     def build_campaigns(self):
         rng = self.rng
         count = max(20, min(400, self.n_leads // 5000))
-        channels = [c for c in Channel.values if c != Channel.OTHER]
         campaigns = []
         today = self.now.date()
         for i in range(count):
-            theme = CAMPAIGN_THEMES[i % len(CAMPAIGN_THEMES)]
+            theme, channel = CAMPAIGN_THEMES[i % len(CAMPAIGN_THEMES)]
             round_no = i // len(CAMPAIGN_THEMES)
             name = theme if round_no == 0 else f"{theme} #{round_no + 1}"
             start = self.start.date() + dt.timedelta(days=rng.randint(0, HISTORY_DAYS - 20))
@@ -287,28 +295,21 @@ class DemoBuilder:
                 status = Campaign.Status.PAUSED
             else:
                 status = Campaign.Status.ACTIVE
+            segment = rng.choice(SEGMENTS)
             campaigns.append(
                 Campaign(
                     name=name,
                     slug=_slug(name),
-                    channel=channels[i % len(channels)],
+                    channel=channel,
                     objective=rng.choice(Campaign.Objective.values),
-                    target_segment=rng.choice(
-                        [
-                            "Mid-market SaaS",
-                            "Enterprise finance",
-                            "UK SMB",
-                            "DACH manufacturing",
-                            "Healthcare IT",
-                            "Retail chains",
-                        ]
-                    ),
+                    target_segment=segment,
                     status=status,
                     start_date=start,
                     end_date=end,
                     budget=Decimal(rng.randrange(2_000, 60_000, 500)),
                     owner=rng.choice(self.marketers),
-                    description=f"{theme}: {self.fake.catch_phrase()}.",
+                    description=f"{theme}, run on {Channel(channel).label.lower()} for "
+                    f"{segment.lower()} buyers.",
                     created_at=self._aware(start) - dt.timedelta(days=7),
                 )
             )
@@ -321,9 +322,9 @@ class DemoBuilder:
         self.campaigns = campaigns
         spend = []
         for campaign in campaigns:
-            weekly = campaign.budget / Decimal(
-                max(1, (campaign.end_date - campaign.start_date).days / 7)
-            )
+            # A weekly entry from the first day; together they land near the budget, some over.
+            weeks = (campaign.end_date - campaign.start_date).days // 7 + 1
+            weekly = campaign.budget * Decimal("0.95") / weeks
             day = campaign.start_date
             last = min(campaign.end_date, today)
             while day <= last:
@@ -593,8 +594,14 @@ class DemoBuilder:
             lead.owner = None
             lead.recycle_count += 1
             return "resend" if rng.random() < 0.3 else "nurture"
+        elif now - decide_at < dt.timedelta(days=14):
+            return "working"  # still being worked
         else:
-            return "working"
+            self._transition(
+                plan, lead, Lead.Stage.DISQUALIFIED, decide_at, rep, DisqualifyReason.UNRESPONSIVE
+            )
+            lead.closed_at = decide_at
+            return "closed"
         convert_at = decide_at + dt.timedelta(days=rng.uniform(2, 15))
         if convert_at >= now:
             return "working"
@@ -815,16 +822,30 @@ class DemoBuilder:
             sent_at=sent_at,
             created_at=sent_at - dt.timedelta(days=1),
         )
+        # Seats make up the deal's amount; services are added on top at list price.
+        licence, seat_price = PRODUCTS[0]
+        discount = Decimal(rng.choice([0, 0, 5, 10, 15]))
+        seats = max(1, round(opportunity.amount / seat_price))
         lines = [
             ProposalLine(
-                position=position,
-                description=description,
-                quantity=Decimal(rng.choice([1, 1, 5, 10, 25])),
-                unit_price=price,
-                discount_percent=Decimal(rng.choice([0, 0, 5, 10, 15])),
+                position=0,
+                description=licence,
+                quantity=Decimal(seats),
+                unit_price=seat_price,
+                discount_percent=discount,
             )
-            for position, (description, price) in enumerate(rng.sample(PRODUCTS, rng.randint(1, 3)))
         ]
+        for position, (description, price) in enumerate(
+            rng.sample(PRODUCTS[1:], rng.randint(0, 2)), start=1
+        ):
+            lines.append(
+                ProposalLine(
+                    position=position,
+                    description=description,
+                    quantity=Decimal(1),
+                    unit_price=price,
+                )
+            )
         return proposal, lines
 
     def _mark_customers(self):

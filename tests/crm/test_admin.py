@@ -1,0 +1,65 @@
+import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.urls import reverse
+
+from crm.roles import ROLE_APPS
+from tests.factories import (
+    ActivityFactory,
+    CampaignFactory,
+    LeadFactory,
+    OpportunityFactory,
+    ProposalLineFactory,
+    QuotaFactory,
+    SpendEntryFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+MODELS = [model for label in ROLE_APPS for model in apps.get_app_config(label).get_models()]
+
+
+def test_every_model_is_registered_in_the_admin():
+    assert MODELS
+    for model in MODELS:
+        assert admin.site.is_registered(model), model
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m._meta.label)
+def test_each_changelist_renders_with_search_and_filters(client, manager, model):
+    CampaignFactory()
+    SpendEntryFactory()
+    LeadFactory()
+    ActivityFactory()
+    OpportunityFactory()
+    ProposalLineFactory()
+    QuotaFactory()
+    client.force_login(manager)
+    opts = model._meta
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+    assert client.get(url).status_code == 200
+    if admin.site._registry[model].search_fields:
+        assert client.get(url, {"q": "a"}).status_code == 200
+
+
+def test_the_transition_log_is_read_only_in_the_admin(client, manager):
+    from leads import services
+
+    lead = LeadFactory(stage="mql", owner=None)
+    services.lead_accept(lead=lead, by=manager)
+    transition = lead.transitions.get()
+    client.force_login(manager)
+    change_url = reverse("admin:leads_leadtransition_change", args=[transition.pk])
+    delete_url = reverse("admin:leads_leadtransition_delete", args=[transition.pk])
+    assert client.get(reverse("admin:leads_leadtransition_add")).status_code == 403
+    assert client.post(change_url, {"detail": "rewritten"}).status_code == 403
+    assert client.post(delete_url, {"post": "yes"}).status_code == 403
+    transition.refresh_from_db()
+    assert transition.detail == ""
+
+
+def test_a_rep_without_staff_status_cannot_reach_the_admin(client, rep):
+    client.force_login(rep)
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]

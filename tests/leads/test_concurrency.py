@@ -1,0 +1,63 @@
+"""Two people acting on one lead at the same moment: the row lock lets exactly one through."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from crm.errors import TransitionError
+from leads import services
+from leads.models import Lead, LeadTransition
+from tests.conftest import requires_postgres
+from tests.factories import LeadFactory
+
+pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
+
+
+def _race(*calls):
+    """Run the calls in threads released together; return what each returned or raised."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(i, call):
+        try:
+            barrier.wait()
+            results[i] = call()
+        except Exception as e:  # the outcome is what the test checks
+            results[i] = e
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
+def test_two_reps_accepting_the_same_unassigned_mql_one_wins(rep, other_rep):
+    lead = LeadFactory(stage=Lead.Stage.MQL, owner=None)
+    results = _race(
+        lambda: services.lead_accept(lead=lead, by=rep),
+        lambda: services.lead_accept(lead=lead, by=other_rep),
+    )
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert len(errors) == 1
+    assert isinstance(errors[0], TransitionError)
+    assert "is SAL and cannot be accepted" in str(errors[0])
+    lead.refresh_from_db()
+    assert lead.owner in (rep, other_rep)
+    assert LeadTransition.objects.filter(lead=lead).count() == 1
+
+
+def test_accept_and_reject_at_once_leave_one_decision(rep, manager):
+    lead = LeadFactory(stage=Lead.Stage.MQL, owner=rep)
+    results = _race(
+        lambda: services.lead_accept(lead=lead, by=rep),
+        lambda: services.lead_reject(lead=lead, by=manager, reason="bad_data"),
+    )
+    assert sum(isinstance(r, TransitionError) for r in results) == 1
+    lead.refresh_from_db()
+    assert lead.transitions.count() == 1
+    assert lead.stage == lead.transitions.get().to_stage
