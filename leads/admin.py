@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from crm.admin import ReadOnlyAdmin, ReadOnlyInline
 from leads.models import (
     Account,
     Activity,
@@ -12,28 +13,9 @@ from leads.models import (
 )
 
 
-class ReadOnlyHistoryAdmin(admin.ModelAdmin):
-    """The trace tables are append-only: the admin may read them, never add, edit or delete."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class LeadTransitionInline(admin.TabularInline):
+class LeadTransitionInline(ReadOnlyInline):
     model = LeadTransition
     fields = ["at", "from_stage", "to_stage", "actor", "reason", "detail", "sla"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Lead)
@@ -70,7 +52,7 @@ class LeadAdmin(admin.ModelAdmin):
 
 
 @admin.register(LeadTransition)
-class LeadTransitionAdmin(ReadOnlyHistoryAdmin):
+class LeadTransitionAdmin(ReadOnlyAdmin):
     list_display = ["lead", "from_stage", "to_stage", "actor", "reason", "at"]
     list_filter = ["to_stage", "from_stage", "reason", "at"]
     search_fields = ["lead__first_name", "lead__last_name", "lead__email", "detail"]
@@ -97,15 +79,9 @@ class AccountAdmin(admin.ModelAdmin):
     raw_id_fields = ["owner"]
 
 
-class OpportunityStageChangeInline(admin.TabularInline):
+class OpportunityStageChangeInline(ReadOnlyInline):
     model = OpportunityStageChange
     fields = ["at", "from_stage", "to_stage", "from_amount", "to_amount", "actor", "note"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Opportunity)
@@ -129,7 +105,7 @@ class OpportunityAdmin(admin.ModelAdmin):
 
 
 @admin.register(OpportunityStageChange)
-class OpportunityStageChangeAdmin(ReadOnlyHistoryAdmin):
+class OpportunityStageChangeAdmin(ReadOnlyAdmin):
     list_display = ["opportunity", "from_stage", "to_stage", "to_amount", "actor", "at"]
     list_filter = ["to_stage", "at"]
     search_fields = ["opportunity__name"]

@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from crm.admin import ReadOnlyAdmin
 from reports.models import Quota, ServiceLevelAgreement
 
 
 @admin.register(ServiceLevelAgreement)
-class ServiceLevelAgreementAdmin(admin.ModelAdmin):
+class ServiceLevelAgreementAdmin(ReadOnlyAdmin):
     """Versions are read here; a change is a new version made on the SLA page."""
 
     list_display = [
@@ -18,15 +19,6 @@ class ServiceLevelAgreementAdmin(admin.ModelAdmin):
     ]
     list_filter = ["assignment", "effective_from"]
     search_fields = ["change_note"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Quota)
