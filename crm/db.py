@@ -1,13 +1,15 @@
 """Query helpers shared by the apps' list and report pages."""
 
 import json
-from datetime import timezone
+from datetime import timezone as dt_timezone
 from decimal import Decimal
 
-from django.core.management.color import no_style
 from django.db import connections, models, router
-from django.db.models import Count, Max, OuterRef, Subquery, Sum
+from django.db.models import Count, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone as dj_timezone
+
+UTC = dt_timezone.utc
 
 
 def count_of(queryset: models.QuerySet, outer_field: str, outer_ref: str = "pk") -> Coalesce:
@@ -43,81 +45,88 @@ def _adapter(field, vendor: str):
     internal = field.get_internal_type()
     if vendor == "sqlite":
         if internal == "DateTimeField":
+            # Django keeps SQLite datetimes as naive UTC text.
             return lambda v: (
-                None
-                if v is None
-                else v.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ")
+                None if v is None else v.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
             )
-        if internal == "DateField":
-            return lambda v: None if v is None else v.isoformat()
-        if internal == "TimeField":
+        if internal in {"DateField", "TimeField"}:
             return lambda v: None if v is None else v.isoformat()
         if internal == "DecimalField":
             return lambda v: None if v is None else str(v)
     if internal == "JSONField":
-        return lambda v: json.dumps(v)
+        return json.dumps
     return None
 
 
-def bulk_insert(objs: list[models.Model], *, next_pk: int) -> int:
-    """Insert unsaved model instances of one model fast, giving them primary keys from
-    `next_pk` on; returns the next free key. On PostgreSQL it uses COPY, on SQLite one
-    executemany. Values travel as parameters, never as SQL text. The caller owns the key range
-    (no concurrent writer) and resets PostgreSQL's sequences afterwards (`reset_sequences`).
+def _getter(field, sample):
+    """How to read `field`'s value off a row: a model instance or any object with attributes.
+    A foreign key may be given as `<name>_id` or as the related object (its `pk` is read)."""
+    if field.primary_key:
+        return lambda row: row.pk
+    if field.is_relation and not hasattr(sample, field.attname):
+        name = field.name
+        return lambda row: None if (related := getattr(row, name, None)) is None else related.pk
+    attname = field.attname
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        now = dj_timezone.now()
+        return lambda row: getattr(row, attname, None) or now
+    default = field.get_default()
+    return lambda row: getattr(row, attname, default)
 
-    Django's bulk_create spends most of its time compiling per-value SQL placeholders; at a
-    million rows that is minutes, this is seconds."""
-    if not objs:
-        return next_pk
-    model = type(objs[0])
+
+def allocate_pks(model: type[models.Model], count: int) -> list[int]:
+    """Reserve `count` primary keys for rows that `bulk_insert` writes with explicit keys.
+    Call it inside the transaction that inserts them."""
+    if count <= 0:
+        return []
+    connection = connections[router.db_for_write(model)]
+    table, column = model._meta.db_table, model._meta.pk.column
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # The table's own sequence: concurrent writers never get the same keys.
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [table, column, count],
+            )
+            return [row[0] for row in cursor.fetchall()]
+        # SQLite: transactions here are IMMEDIATE (settings), so the write lock is held from
+        # BEGIN and nobody else can insert between this read and our insert. AUTOINCREMENT keeps
+        # the highest key ever used in sqlite_sequence: never hand out a deleted row's key again.
+        quoted = connection.ops.quote_name
+        cursor.execute(f"SELECT MAX({quoted(column)}) FROM {quoted(table)}")
+        highest = cursor.fetchone()[0] or 0
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        row = cursor.fetchone()
+        start = max(highest, row[0] if row else 0) + 1
+    return list(range(start, start + count))
+
+
+def bulk_insert(model: type[models.Model], rows: list) -> None:
+    """Insert many rows of `model` fast. Each row is an object with attributes named like the
+    model's fields (model instances work, so do plain namespaces) and its `pk` already set
+    (see `allocate_pks`); fields a row lacks take their defaults. PostgreSQL gets one COPY,
+    SQLite one executemany; values travel as parameters, never as SQL text.
+
+    Django's bulk_create spends most of its time compiling placeholders value by value; at a
+    million rows that is minutes, this is seconds. It sends no signals and runs no save()."""
+    if not rows:
+        return
     meta = model._meta
     fields = list(meta.concrete_fields)
-    stamped = [
-        f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-    ]
-    for obj in objs:
-        for f in stamped:
-            f.pre_save(obj, add=True)
-        # Copies related objects' keys into the *_id attributes, as bulk_create does.
-        obj._prepare_related_fields_for_save(operation_name="bulk_insert")
-        obj.pk = next_pk
-        obj._state.adding = False
-        next_pk += 1
     connection = connections[router.db_for_write(model)]
     vendor = connection.vendor
-    adapters = [_adapter(f, vendor) for f in fields]
-    attnames = [f.attname for f in fields]
-    rows = (
-        tuple(
-            adapt(getattr(obj, name)) if adapt else getattr(obj, name)
-            for name, adapt in zip(attnames, adapters, strict=True)
-        )
-        for obj in objs
-    )
+    readers = []
+    for field in fields:
+        get, adapt = _getter(field, rows[0]), _adapter(field, vendor)
+        readers.append((lambda row, g=get, a=adapt: a(g(row))) if adapt else get)
+    values = [tuple(read(row) for read in readers) for row in rows]
     table = connection.ops.quote_name(meta.db_table)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     with connection.cursor() as cursor:
         if vendor == "postgresql":
             with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
+                for row in values:
                     copy.write_row(row)
         else:
             placeholders = ", ".join(["%s"] * len(fields))
-            cursor.executemany(
-                f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", list(rows)
-            )
-    return next_pk
-
-
-def next_pk(model: type[models.Model]) -> int:
-    return (model.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
-
-
-def reset_sequences(*model_classes: type[models.Model]) -> None:
-    """After inserting explicit keys, move PostgreSQL's id sequences past them."""
-    connection = connections[router.db_for_write(model_classes[0])]
-    statements = connection.ops.sequence_reset_sql(no_style(), list(model_classes))
-    if statements:
-        with connection.cursor() as cursor:
-            for sql in statements:
-                cursor.execute(sql)
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", values)

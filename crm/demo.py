@@ -14,6 +14,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
+from types import SimpleNamespace
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -24,7 +25,7 @@ from django.utils import timezone
 from faker import Faker
 
 from campaigns.models import Campaign, Channel, SpendEntry
-from crm.db import bulk_insert, next_pk, reset_sequences
+from crm.db import allocate_pks, bulk_insert
 from crm.roles import Role
 from leads.models import (
     Account,
@@ -166,6 +167,13 @@ NOTE_BODIES = [
     "Demo went well; technical questions about the API.",
     "Waiting on procurement.",
 ]
+
+
+class Row(SimpleNamespace):
+    """A row on its way to `bulk_insert`: attributes named like the model's fields, related
+    objects by their field name. Cheaper than a model instance by a factor of ten."""
+
+    pk = None
 
 
 @dataclass
@@ -383,24 +391,12 @@ class DemoBuilder:
         self.campaign_weights = [float(c.budget) for c in live]
         self.live_campaigns = live
 
-    BULK_MODELS = [
-        Account,
-        Lead,
-        LeadTransition,
-        Opportunity,
-        OpportunityStageChange,
-        Activity,
-        Proposal,
-        ProposalLine,
-    ]
-
-    def _insert(self, objs):
-        if objs:
-            model = type(objs[0])
-            self.next_pks[model] = bulk_insert(objs, next_pk=self.next_pks[model])
+    def _insert(self, model, rows: list[Row]) -> None:
+        for row, pk in zip(rows, allocate_pks(model, len(rows)), strict=True):
+            row.pk = pk
+        bulk_insert(model, rows)
 
     def build_leads(self):
-        self.next_pks = {model: next_pk(model) for model in self.BULK_MODELS}
         done = 0
         self.rr = 0  # round-robin pointer over reps
         while done < self.n_leads:
@@ -410,7 +406,6 @@ class DemoBuilder:
             done += size
             if done % 50_000 == 0 or done == self.n_leads:
                 self.log(f"  {done:,} leads")
-        reset_sequences(*self.BULK_MODELS)
         self._mark_customers()
 
     def _plan_lead(self, i: int) -> dict:
@@ -443,7 +438,7 @@ class DemoBuilder:
             ),
         )
         has_company = rng.random() > 0.04
-        lead = Lead(
+        lead = Row(
             first_name=first,
             last_name=last,
             email=f"{self.slugs[first]}.{self.slugs[last]}.{i}@{self.domains[company]}.example",
@@ -462,6 +457,16 @@ class DemoBuilder:
             created_at=created,
             stage=Lead.Stage.NEW,
             stage_changed_at=created,
+            stage_reason="",
+            owner=None,
+            account=None,
+            recycle_count=0,
+            mql_at=None,
+            accepted_at=None,
+            first_response_at=None,
+            qualified_at=None,
+            converted_at=None,
+            closed_at=None,
         )
         plan = {"lead": lead, "transitions": [], "activities": [], "deal": None, "company": company}
         self._simulate(lead, plan)
@@ -472,7 +477,7 @@ class DemoBuilder:
         if to_stage == Lead.Stage.MQL:
             qualification = sla.check_lead(lead).as_trace()
         plan["transitions"].append(
-            LeadTransition(
+            Row(
                 from_stage=lead.stage,
                 to_stage=to_stage,
                 actor=actor,
@@ -648,9 +653,7 @@ class DemoBuilder:
         body = self.rng.choice(NOTE_BODIES).format(q=self.rng.randint(1, 4))
         target = "deal_activities" if deal else "activities"
         plan.setdefault(target, []).append(
-            Activity(
-                kind=kind, outcome=outcome, body=body, author=author, occurred_at=at, created_at=at
-            )
+            Row(kind=kind, outcome=outcome, body=body, author=author, occurred_at=at, created_at=at)
         )
 
     def _convert(self, lead, plan, rep, at):
@@ -694,7 +697,7 @@ class DemoBuilder:
         account = self.accounts.get(company)
         if account is None:
             industry, size, country = self.company_facts[company]
-            account = Account(
+            account = Row(
                 name=company,
                 industry=industry,
                 company_size=size,
@@ -702,21 +705,21 @@ class DemoBuilder:
                 website=f"https://www.{_slug(company).replace('-', '')}.example",
             )
             self.accounts[company] = account
+            self.new_accounts.append(account)
         return account
 
     def _write_batch(self, plans: list[dict]):
-        new_accounts = []
+        new_accounts = self.new_accounts = []
         for plan in plans:
             if plan["deal"]:
                 account = self._account(plan["company"])
-                if account.pk is None and account not in new_accounts:
+                if account.pk is None and not hasattr(account, "owner"):
                     account.owner = plan["deal"]["owner"]
                     account.created_at = plan["deal"]["created"]
-                    new_accounts.append(account)
                 plan["lead"].account = account
-        self._insert(new_accounts)
+        self._insert(Account, new_accounts)
         leads = [plan["lead"] for plan in plans]
-        self._insert(leads)
+        self._insert(Lead, leads)
         transitions, activities, deals = [], [], []
         for plan in plans:
             lead = plan["lead"]
@@ -728,14 +731,14 @@ class DemoBuilder:
                 activities.append(a)
             if plan["deal"]:
                 deals.append(plan)
-        self._insert(transitions)
+        self._insert(LeadTransition, transitions)
         opportunities = []
         for plan in deals:
             deal, lead = plan["deal"], plan["lead"]
             stage = deal["stage"]
             closed_at = deal["changes"][-1][2] if stage in Opportunity.CLOSED_STAGES else None
             account = lead.account
-            opportunity = Opportunity(
+            opportunity = Row(
                 account=account,
                 lead=lead,
                 name=deal["name"][:200],
@@ -761,13 +764,13 @@ class DemoBuilder:
                     self.customer_since[account.pk] = day
             opportunities.append(opportunity)
             plan["opportunity"] = opportunity
-        self._insert(opportunities)
+        self._insert(Opportunity, opportunities)
         changes, proposals = [], []
         for plan in deals:
             opportunity, deal = plan["opportunity"], plan["deal"]
             for from_stage, to_stage, at in deal["changes"]:
                 changes.append(
-                    OpportunityStageChange(
+                    Row(
                         opportunity=opportunity,
                         from_stage=from_stage,
                         to_stage=to_stage,
@@ -783,15 +786,15 @@ class DemoBuilder:
             reached = [to for _, to, _ in deal["changes"]]
             if Opportunity.Stage.PROPOSAL in reached:
                 proposals.append(self._proposal(opportunity, deal))
-        self._insert(changes)
-        self._insert(activities)
-        self._insert([p for p, _ in proposals])
+        self._insert(OpportunityStageChange, changes)
+        self._insert(Activity, activities)
+        self._insert(Proposal, [p for p, _ in proposals])
         lines = []
         for proposal, proposal_lines in proposals:
             for line in proposal_lines:
                 line.proposal = proposal
                 lines.append(line)
-        self._insert(lines)
+        self._insert(ProposalLine, lines)
         counts = self.summary.counts
         counts["leads"] += len(leads)
         counts["lead transitions"] += len(transitions)
@@ -810,7 +813,7 @@ class DemoBuilder:
         valid_until = (sent_at + dt.timedelta(days=30)).date()
         if status == Proposal.Status.SENT and valid_until < self.now.date():
             status = Proposal.Status.EXPIRED
-        proposal = Proposal(
+        proposal = Row(
             opportunity=opportunity,
             version=1,
             title=f"Proposal for {opportunity.account.name}"[:200],
@@ -827,7 +830,7 @@ class DemoBuilder:
         discount = Decimal(rng.choice([0, 0, 5, 10, 15]))
         seats = max(1, round(opportunity.amount / seat_price))
         lines = [
-            ProposalLine(
+            Row(
                 position=0,
                 description=licence,
                 quantity=Decimal(seats),
@@ -839,7 +842,7 @@ class DemoBuilder:
             rng.sample(PRODUCTS[1:], rng.randint(0, 2)), start=1
         ):
             lines.append(
-                ProposalLine(
+                Row(
                     position=position,
                     description=description,
                     quantity=Decimal(1),
@@ -849,11 +852,7 @@ class DemoBuilder:
         return proposal, lines
 
     def _mark_customers(self):
-        accounts = []
-        for account in self.accounts.values():
-            if account.pk in self.customer_since:
-                account.customer_since = self.customer_since[account.pk]
-                accounts.append(account)
+        accounts = [Account(pk=pk, customer_since=day) for pk, day in self.customer_since.items()]
         Account.objects.bulk_update(accounts, ["customer_since"], batch_size=1000)
         self.summary.counts["customers"] = len(accounts)
 

@@ -1,0 +1,91 @@
+import datetime as dt
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+from django.db import transaction
+
+from campaigns.models import Campaign
+from crm.db import allocate_pks, bulk_insert, count_of, sum_of
+from leads.models import Account, Lead, LeadTransition, Opportunity
+from tests.factories import CampaignFactory, LeadFactory, OpportunityFactory
+
+pytestmark = pytest.mark.django_db
+
+WHEN = dt.datetime(2026, 3, 1, 14, 30, 15, 123456, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+
+
+def test_bulk_insert_round_trips_every_kind_of_value(rep, sla):
+    campaign = CampaignFactory()
+    with transaction.atomic():
+        (pk,) = allocate_pks(Lead, 1)
+        lead = SimpleNamespace(
+            pk=pk,
+            first_name="Zoë",
+            last_name="O'Brien",
+            email="zoe@example.com",
+            campaign=campaign,  # a related object
+            owner_id=rep.pk,  # or its key
+            stage="mql",
+            score=-5,
+            mql_at=WHEN,
+            created_at=WHEN,
+        )
+        bulk_insert(Lead, [lead])
+        (transition_pk,) = allocate_pks(LeadTransition, 1)
+        bulk_insert(
+            LeadTransition,
+            [
+                SimpleNamespace(
+                    pk=transition_pk,
+                    lead_id=pk,
+                    from_stage="new",
+                    to_stage="mql",
+                    at=WHEN,
+                    sla=sla,
+                    qualification={"score": -5, "rules": ["ä", 1.5]},
+                )
+            ],
+        )
+    stored = Lead.objects.get(pk=pk)
+    assert (stored.first_name, stored.last_name, stored.score) == ("Zoë", "O'Brien", -5)
+    assert stored.campaign == campaign
+    assert stored.owner == rep
+    assert stored.mql_at == WHEN
+    assert stored.created_at == WHEN
+    assert stored.updated_at is not None  # auto_now filled in
+    assert stored.phone == ""  # a field the row lacked takes its default
+    transition = stored.transitions.get()
+    assert transition.qualification == {"score": -5, "rules": ["ä", 1.5]}
+    assert transition.sla == sla
+
+
+def test_keys_handed_out_are_never_reused_by_later_inserts():
+    with transaction.atomic():
+        keys = allocate_pks(Lead, 3)
+        bulk_insert(Lead, [SimpleNamespace(pk=k, first_name=f"L{k}") for k in keys])
+    assert keys == sorted(keys)
+    later = LeadFactory(campaign=None)
+    assert later.pk > max(keys)
+    assert allocate_pks(Lead, 2)[0] > later.pk
+    assert allocate_pks(Lead, 0) == []
+
+
+def test_bulk_insert_of_nothing_does_nothing(django_assert_num_queries):
+    with django_assert_num_queries(0):
+        bulk_insert(Lead, [])
+
+
+def test_count_of_and_sum_of_do_not_multiply_rows():
+    campaign = CampaignFactory()
+    LeadFactory.create_batch(3, campaign=campaign)
+    account_deals = OpportunityFactory.create_batch(2, amount=Decimal("10.50"))
+    counted = Campaign.objects.annotate(n=count_of(Lead.objects.all(), "campaign")).get(
+        pk=campaign.pk
+    )
+    assert counted.n == 3
+    account = account_deals[0].account
+    OpportunityFactory(account=account, amount=Decimal("1.25"))
+    summed = Account.objects.annotate(total=sum_of(Opportunity.objects.all(), "amount", "account"))
+    assert summed.get(pk=account.pk).total == Decimal("11.75")
+    assert summed.get(pk=account_deals[1].account.pk).total == Decimal("10.50")
