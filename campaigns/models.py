@@ -32,9 +32,6 @@ class CampaignQuerySet(models.QuerySet):
         # Campaign figures are shared: every role reads them, only marketers and managers edit.
         return self if has_role(user, Role.MARKETING, Role.SALES) else self.none()
 
-    def active(self):
-        return self.filter(status=Campaign.Status.ACTIVE)
-
     def with_spend(self):
         return self.annotate(
             spend=models.functions.Coalesce(

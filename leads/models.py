@@ -149,8 +149,6 @@ class Lead(TimeStampedModel):
         Stage.CONVERTED: set(),
         Stage.DISQUALIFIED: set(),
     }
-    # Stages in marketing's hands; the others belong to sales.
-    MARKETING_STAGES = {Stage.NEW, Stage.RECYCLED}
 
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100, blank=True)
@@ -273,9 +271,6 @@ class Lead(TimeStampedModel):
 
     def is_marketing_actor(self, user) -> bool:
         return is_manager(user) or is_marketer(user)
-
-    def can_be_sent_to_sales_by(self, user) -> bool:
-        return self.stage in {self.Stage.NEW, self.Stage.RECYCLED} and self.is_marketing_actor(user)
 
     def can_be_accepted_by(self, user) -> bool:
         return self.stage == self.Stage.MQL and self.is_sales_actor(user)
@@ -463,9 +458,6 @@ class AccountQuerySet(models.QuerySet):
     def visible_to(self, user):
         return self if has_role(user, Role.MARKETING, Role.SALES) else self.none()
 
-    def customers(self):
-        return self.filter(customer_since__isnull=False)
-
 
 class Account(TimeStampedModel):
     """The company a deal is with; a customer from its first won deal."""
@@ -517,9 +509,6 @@ class OpportunityQuerySet(models.QuerySet):
 
     def won(self):
         return self.filter(stage=Opportunity.Stage.WON)
-
-    def lost(self):
-        return self.filter(stage=Opportunity.Stage.LOST)
 
 
 class OpportunityStage(models.TextChoices):
@@ -635,17 +624,6 @@ class Opportunity(TimeStampedModel):
 
     def is_sales_actor(self, user) -> bool:
         return is_manager(user) or (is_rep(user) and self.owner_id == user.pk)
-
-    def can_move_to(self, stage: str, user) -> bool:
-        return (
-            self.is_open
-            and stage in self.OPEN_STAGES
-            and stage != self.stage
-            and (self.is_sales_actor(user))
-        )
-
-    def can_be_closed_by(self, user) -> bool:
-        return self.is_open and self.is_sales_actor(user)
 
     def record_change(self, *, by, from_stage="", from_amount=None, note="", at=None):
         return OpportunityStageChange.objects.create(

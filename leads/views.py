@@ -18,18 +18,11 @@ class InboxView(RoleRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         user = self.request.user
         leads = Lead.objects.select_related("campaign", "owner")
-        if not is_manager(user):
-            mine = leads.filter(owner=user)
-        else:
-            mine = leads.filter(owner__isnull=False)
+        mine = leads.filter(owner__isnull=False) if is_manager(user) else leads.owned_by(user)
         sections = [
-            ("to-accept", "New MQLs to accept or reject", mine.filter(stage=Lead.Stage.MQL)),
+            ("to-accept", "New MQLs to accept or reject", mine.awaiting_acceptance()),
             ("to-qualify", "Accepted — to qualify", mine.filter(stage=Lead.Stage.SAL)),
-            (
-                "queue",
-                "Unassigned queue",
-                leads.filter(owner__isnull=True, stage=Lead.Stage.MQL),
-            ),
+            ("queue", "Unassigned queue", leads.awaiting_acceptance().unassigned()),
         ]
         context = super().get_context_data(**kwargs)
         context["sections"] = [
