@@ -19,6 +19,7 @@ from leads.models import (
 from reports.models import ServiceLevelAgreement
 
 Stage = Lead.Stage
+MQL_DECIDERS = "its owner (any sales rep while it is unassigned) or a manager"
 
 
 def _locked(lead: Lead) -> Lead:
@@ -127,7 +128,7 @@ def lead_accept(*, lead: Lead, by) -> Lead:
         doing="accepted",
         from_stages={Stage.MQL},
         allowed=lead.can_be_accepted_by(by),
-        who="its owner or a manager",
+        who=MQL_DECIDERS,
     )
     now = timezone.now()
     lead.move_to(Stage.SAL, by=by, at=now)
@@ -148,7 +149,7 @@ def lead_reject(*, lead: Lead, by, reason: str, detail: str = "") -> Lead:
         doing="rejected",
         from_stages={Stage.MQL},
         allowed=lead.can_be_rejected_by(by),
-        who="its owner or a manager",
+        who=MQL_DECIDERS,
     )
     detail = _clean_reason(reason, detail, RejectReason, "rejecting the lead")
     now = timezone.now()
