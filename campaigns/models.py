@@ -73,7 +73,16 @@ class Campaign(TimeStampedModel):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="campaigns"
     )
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, help_text="For the team; never shown publicly.")
+    form_headline = models.CharField(
+        "landing-page headline",
+        max_length=200,
+        blank=True,
+        help_text="Shown above the public form; the campaign name when empty.",
+    )
+    form_intro = models.TextField(
+        "landing-page introduction", blank=True, help_text="A short paragraph above the form."
+    )
 
     objects = CampaignQuerySet.as_manager()
 
@@ -98,6 +107,17 @@ class Campaign(TimeStampedModel):
 
     def get_absolute_url(self):
         return reverse("campaigns:campaign-detail", kwargs={"slug": self.slug})
+
+    def get_public_url(self):
+        return reverse("landing-page", kwargs={"slug": self.slug})
+
+    @property
+    def accepts_submissions(self) -> bool:
+        """Only a live campaign's public form takes leads; planned ones open when they start."""
+        return self.status in {self.Status.ACTIVE, self.Status.PLANNED}
+
+    def can_be_edited_by(self, user) -> bool:
+        return has_role(user, Role.MARKETING)
 
     def clean(self):
         if self.end_date and self.start_date and self.end_date < self.start_date:

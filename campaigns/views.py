@@ -1,15 +1,29 @@
-from django.db.models import Count
-from django.views.generic import DetailView, ListView
+from decimal import Decimal
 
+from django.contrib import messages
+from django.contrib.messages.views import SuccessMessageMixin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404, redirect
+from django.views.decorators.http import require_POST
+from django.views.generic import CreateView, DetailView, UpdateView
+from django_filters.views import FilterView
+
+from campaigns.filters import CampaignFilter
+from campaigns.forms import CampaignForm, SpendEntryForm
 from campaigns.models import Campaign, SpendEntry
 from crm.db import count_of, sum_of
-from crm.roles import Role, RoleRequiredMixin
+from crm.roles import Role, RoleRequiredMixin, role_required
 from leads.models import Lead
+from reports.metrics import MONEY, campaign_figures
 
 
-class CampaignListView(RoleRequiredMixin, ListView):
+class CampaignListView(RoleRequiredMixin, FilterView):
     roles = (Role.MARKETING,)
+    filterset_class = CampaignFilter
     paginate_by = 25
+    template_name = "campaigns/campaign_list.html"
 
     def get_queryset(self):
         return (
@@ -18,33 +32,105 @@ class CampaignListView(RoleRequiredMixin, ListView):
             .annotate(
                 spend=sum_of(SpendEntry.objects.all(), "amount", "campaign"),
                 lead_count=count_of(Lead.objects.all(), "campaign"),
+                mql_count=count_of(Lead.objects.filter(mql_at__isnull=False), "campaign"),
             )
             .order_by("-start_date", "name")
         )
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        matching = self.object_list.values("pk")
+        totals = Campaign.objects.filter(pk__in=matching).aggregate(
+            campaigns=Count("pk"),
+            budget=Coalesce(Sum("budget"), Decimal("0"), output_field=MONEY),
+        )
+        totals |= SpendEntry.objects.filter(campaign__in=matching).aggregate(
+            spend=Coalesce(Sum("amount"), Decimal("0"), output_field=MONEY)
+        )
+        totals |= Lead.objects.filter(campaign__in=matching).aggregate(
+            leads=Count("pk"), mqls=Count("pk", filter=Q(mql_at__isnull=False))
+        )
+        context["totals"] = totals
+        context["filtered"] = any(
+            value for key, value in self.request.GET.items() if key not in {"page", "ordering"}
+        )
+        return context
 
-class CampaignDetailView(RoleRequiredMixin, DetailView):
-    roles = (Role.MARKETING, Role.SALES)
+
+class CampaignCreateView(RoleRequiredMixin, SuccessMessageMixin, CreateView):
+    roles = (Role.MARKETING,)
+    model = Campaign
+    form_class = CampaignForm
+    success_message = "Campaign “%(name)s” created."
+
+    def get_initial(self):
+        return {"owner": self.request.user, "status": Campaign.Status.PLANNED}
+
+
+class CampaignUpdateView(RoleRequiredMixin, SuccessMessageMixin, UpdateView):
+    roles = (Role.MARKETING,)
+    model = Campaign
+    form_class = CampaignForm
+    success_message = "Campaign “%(name)s” saved."
 
     def get_queryset(self):
-        return (
-            Campaign.objects.visible_to(self.request.user)
-            .select_related("owner")
-            .annotate(spend=sum_of(SpendEntry.objects.all(), "amount", "campaign"))
-        )
+        return Campaign.objects.visible_to(self.request.user)
+
+
+class CampaignDetailView(RoleRequiredMixin, DetailView):
+    """The campaign's figures for everyone; marketers also record spend here (POST)."""
+
+    roles = (Role.MARKETING, Role.SALES)
+
+    def post(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        if not self.object.can_be_edited_by(request.user):
+            raise PermissionDenied("Only marketing records campaign spend.")
+        form = SpendEntryForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "The spend was not recorded: correct the fields below.")
+            context = self.get_context_data(object=self.object, spend_form=form)
+            return self.render_to_response(context, status=400)
+        entry = form.save(commit=False)
+        entry.campaign, entry.created_by = self.object, request.user
+        entry.save()
+        messages.success(request, f"Recorded {entry.amount} of spend on {entry.date:%d %b %Y}.")
+        return redirect(self.object)
+
+    def get_queryset(self):
+        return Campaign.objects.visible_to(self.request.user).select_related("owner")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         campaign = self.object
-        by_stage = dict(
-            campaign.leads.order_by()
-            .values_list("stage")
-            .annotate(n=Count("*"))
-            .values_list("stage", "n")
+        figures = campaign_figures(campaign)
+        spend = figures[0].value
+        context.update(
+            figures=figures,
+            spend=spend,
+            budget_used=min(100, round(spend / campaign.budget * 100)) if campaign.budget else None,
+            over_budget=spend > campaign.budget,
+            spend_entries=campaign.spend_entries.select_related("created_by")[:20],
+            recent_leads=campaign.leads.select_related("owner").order_by("-created_at", "-pk")[:20],
+            can_edit=campaign.can_be_edited_by(self.request.user),
         )
-        context["leads_by_stage"] = [
-            (label, by_stage.get(value, 0)) for value, label in Lead.Stage.choices
-        ]
-        context["lead_total"] = sum(by_stage.values())
-        context["spend_entries"] = campaign.spend_entries.all()[:20]
+        context.setdefault("spend_form", SpendEntryForm())
         return context
+
+
+@role_required(Role.MARKETING)
+@require_POST
+def campaign_complete(request, slug):
+    campaign = get_object_or_404(Campaign.objects.visible_to(request.user), slug=slug)
+    updated = (
+        Campaign.objects.filter(pk=campaign.pk)
+        .exclude(status=Campaign.Status.COMPLETED)
+        .update(status=Campaign.Status.COMPLETED)
+    )
+    if updated:
+        messages.success(
+            request, f"“{campaign}” is archived as completed; its public form now says closed."
+        )
+    else:
+        messages.error(request, f"“{campaign}” is already completed.")
+    return redirect(campaign)

@@ -51,6 +51,8 @@ ROLE_PERMISSIONS = {
         "leads.activity": _WRITE,
         "leads.account": _READ,
         "leads.opportunity": _READ,
+        "leads.formsubmission": _READ,
+        "leads.scoringrule": _ALL,
         "reports.servicelevelagreement": _READ,
     },
     Role.SALES: {
@@ -63,6 +65,8 @@ ROLE_PERMISSIONS = {
         "leads.opportunitystagechange": _READ,
         "leads.proposal": _WRITE,
         "leads.proposalline": _ALL,
+        "leads.formsubmission": _READ,
+        "leads.scoringrule": _READ,
         "reports.servicelevelagreement": _READ,
         "reports.quota": _READ,
     },

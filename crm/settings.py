@@ -190,8 +190,14 @@ EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "Handoff <handoff@localhost>")
 
+# --- Public campaign forms ------------------------------------------------------------------
+# Submissions one address may send in the window before it is asked to wait.
+LANDING_RATE_LIMIT = env_int("HANDOFF_LANDING_RATE_LIMIT", 10)
+LANDING_RATE_WINDOW = env_int("HANDOFF_LANDING_RATE_WINDOW", 600)
+
 # --- Security -------------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "crm.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True

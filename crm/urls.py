@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from campaigns import public as campaign_public
 from crm import views
 
 urlpatterns = [
@@ -24,6 +25,9 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("campaigns/", include("campaigns.urls")),
+    # Public campaign forms live at short addresses: /go/<slug>/.
+    path("go/<slug:slug>/", campaign_public.landing_page, name="landing-page"),
+    path("go/<slug:slug>/thanks/", campaign_public.landing_thanks, name="landing-thanks"),
     path("", include("leads.urls")),
     path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),

@@ -28,3 +28,8 @@ def healthz(request):
     except Exception:
         return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
     return HttpResponse("ok\n", content_type="text/plain")
+
+
+def csrf_failure(request, reason=""):
+    """A page a person understands when a form's security token is missing or stale."""
+    return render(request, "csrf_failure.html", status=403)

@@ -4,12 +4,14 @@ from crm.admin import ReadOnlyAdmin, ReadOnlyInline
 from leads.models import (
     Account,
     Activity,
+    FormSubmission,
     Lead,
     LeadTransition,
     Opportunity,
     OpportunityStageChange,
     Proposal,
     ProposalLine,
+    ScoringRule,
 )
 
 
@@ -133,3 +135,22 @@ class ProposalLineAdmin(admin.ModelAdmin):
     search_fields = ["description", "proposal__title"]
     list_select_related = ["proposal"]
     raw_id_fields = ["proposal"]
+
+
+@admin.register(FormSubmission)
+class FormSubmissionAdmin(admin.ModelAdmin):
+    list_display = ["lead", "campaign", "submitted_at", "utm_source", "utm_medium", "consent"]
+    list_filter = ["consent", "submitted_at", "campaign__channel"]
+    search_fields = ["lead__email", "lead__last_name", "campaign__name", "utm_campaign"]
+    list_select_related = ["lead", "campaign"]
+    raw_id_fields = ["lead", "campaign"]
+    date_hierarchy = "submitted_at"
+
+
+@admin.register(ScoringRule)
+class ScoringRuleAdmin(ReadOnlyAdmin):
+    """Read here; change rules on the scoring page, which rescores every lead."""
+
+    list_display = ["__str__", "field", "condition", "points", "is_active"]
+    list_filter = ["field", "condition", "is_active"]
+    search_fields = ["value"]

@@ -194,6 +194,8 @@ class Lead(TimeStampedModel):
     # The reason code of the last stage change (why it was recycled or disqualified).
     stage_reason = models.CharField(max_length=30, blank=True)
     recycle_count = models.PositiveIntegerField(default=0)
+    # How many times the person filled in a campaign form (a scoring input).
+    submission_count = models.PositiveIntegerField(default=0)
 
     # The timestamps describe the lead's current pass through the funnel (a re-sent lead
     # starts a new response clock); the transition log keeps every pass.
@@ -753,3 +755,89 @@ class ProposalLine(models.Model):
     def total(self) -> Decimal:
         gross = self.quantity * self.unit_price
         return to_cents(gross - gross * self.discount_percent / 100)
+
+
+# --- Landing-page submissions and scoring -----------------------------------------------------
+
+
+class FormSubmission(models.Model):
+    """One filled-in public campaign form: a touch on a lead, with where it came from."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="submissions")
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.PROTECT, related_name="submissions"
+    )
+    submitted_at = models.DateTimeField(default=timezone.now)
+    # What the person typed, as typed (the lead keeps the cleaned, current values).
+    answers = models.JSONField(default=dict, blank=True)
+    message = models.TextField(blank=True)
+    consent = models.BooleanField(default=False)
+    utm_source = models.CharField(max_length=200, blank=True)
+    utm_medium = models.CharField(max_length=200, blank=True)
+    utm_campaign = models.CharField(max_length=200, blank=True)
+    utm_term = models.CharField(max_length=200, blank=True)
+    utm_content = models.CharField(max_length=200, blank=True)
+    referrer = models.URLField(max_length=1000, blank=True)
+    landing_url = models.URLField(max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at", "-pk"]
+        indexes = [
+            models.Index(fields=["lead", "submitted_at"], name="submission_lead_idx"),
+            models.Index(fields=["campaign", "submitted_at"], name="submission_campaign_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.lead} via {self.campaign} at {self.submitted_at:%Y-%m-%d %H:%M}"
+
+    def get_absolute_url(self):
+        return self.lead.get_absolute_url()
+
+
+class ScoringRule(TimeStampedModel):
+    """Points a lead earns (or loses) when one of its fields meets a condition."""
+
+    class Field(models.TextChoices):
+        JOB_TITLE = "job_title", "Job title"
+        COMPANY = "company", "Company"
+        COMPANY_SIZE = "company_size", "Company size"
+        INDUSTRY = "industry", "Industry"
+        COUNTRY = "country", "Country"
+        CHANNEL = "channel", "Channel"
+        EMAIL = "email", "E-mail"
+        SUBMISSIONS = "submission_count", "Form submissions"
+
+    class Condition(models.TextChoices):
+        EQUALS = "equals", "equals"
+        CONTAINS = "contains", "contains"
+        AT_LEAST = "at_least", "is at least"
+        IN_LIST = "in_list", "is one of"
+
+    field = models.CharField(max_length=20, choices=Field.choices)
+    condition = models.CharField(max_length=10, choices=Condition.choices)
+    value = models.CharField(
+        max_length=500, help_text="For “is one of”, separate the values with commas."
+    )
+    points = models.IntegerField(help_text="Negative points lower the score.")
+    is_active = models.BooleanField("active", default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["field", "condition", "value", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(points__gte=-1000, points__lte=1000), name="rule_points_bounded"
+            ),
+        ]
+
+    def __str__(self):
+        sign = "+" if self.points >= 0 else "−"
+        return (
+            f"{self.get_field_display()} {self.get_condition_display()} “{self.value}”: "
+            f"{sign}{abs(self.points)}"
+        )
+
+    def get_absolute_url(self):
+        return reverse("leads:rule-list")

@@ -4,14 +4,18 @@ the change with its timestamps and leaves a trace row, all in one transaction.""
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from crm.errors import TransitionError
+from leads import scoring
 from leads.models import (
     Account,
     DisqualifyReason,
+    FormSubmission,
     Lead,
+    LeadTransition,
     MqlReason,
     Opportunity,
     RejectReason,
@@ -60,6 +64,7 @@ def _send_to_sales(lead: Lead, *, by, justification: str) -> Lead:
             "No service-level agreement is in force, so there is no MQL definition to check."
         )
     check = sla.check_lead(lead)
+    qualification = {**check.as_trace(), "rules": scoring.trace(lead, scoring.active_rules())}
     justification = (justification or "").strip()
     if by is None:
         if not check.met:
@@ -81,7 +86,7 @@ def _send_to_sales(lead: Lead, *, by, justification: str) -> Lead:
         reason=reason,
         detail=justification,
         sla=sla,
-        qualification=check.as_trace(),
+        qualification=qualification,
     )
     # A new pass through the funnel: the response clock starts again.
     lead.mql_at = now
@@ -114,6 +119,128 @@ def lead_resend(*, lead: Lead, by, justification: str = "") -> Lead:
             f"{lead} is {lead.get_stage_display()}; only recycled leads can be re-sent."
         )
     return _send_to_sales(lead, by=by, justification=justification)
+
+
+# --- Scoring and automatic promotion ----------------------------------------------------------
+
+
+def lead_rescore(*, lead: Lead, rules=None) -> Lead:
+    """Recompute one lead's score from the active rules and, if it is new and now meets the
+    MQL definition, promote it. Call inside the caller's transaction."""
+    rules = scoring.active_rules() if rules is None else rules
+    new_score = scoring.score(lead, rules)
+    if new_score != lead.score:
+        lead.score = new_score
+        Lead.objects.filter(pk=lead.pk).update(score=new_score, updated_at=timezone.now())
+    if lead.stage == Stage.NEW:
+        leads_promote_qualified(lead_ids=[lead.pk], rules=rules)
+        lead.refresh_from_db()
+    return lead
+
+
+PROMOTION_CHUNK = 2000
+
+
+@transaction.atomic
+def leads_promote_qualified(*, lead_ids=None, rules=None) -> int:
+    """Every new lead that meets the MQL definition in force becomes an MQL, recorded as the
+    system's doing with the rules that matched. Runs in chunks, never one save per lead."""
+    now = timezone.now()
+    sla = ServiceLevelAgreement.objects.in_force_at(now)
+    if sla is None:
+        return 0
+    rules = scoring.active_rules() if rules is None else rules
+    candidates = Lead.objects.filter(stage=Stage.NEW, score__gte=sla.mql_min_score)
+    for name in sla.mql_required_fields:
+        candidates = candidates.exclude(**{name: ""})
+    if lead_ids is not None:
+        candidates = candidates.filter(pk__in=lead_ids)
+    ids = list(candidates.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), PROMOTION_CHUNK):
+        chunk = ids[start : start + PROMOTION_CHUNK]
+        # Lock, then re-check the stage: a person may have moved one of them meanwhile.
+        leads = list(
+            Lead.objects.select_for_update().filter(pk__in=chunk, stage=Stage.NEW).order_by("pk")
+        )
+        LeadTransition.objects.bulk_create(
+            [
+                LeadTransition(
+                    lead=lead,
+                    from_stage=Stage.NEW,
+                    to_stage=Stage.MQL,
+                    actor=None,
+                    at=now,
+                    reason=MqlReason.SCORE,
+                    sla=sla,
+                    qualification={
+                        **sla.check_lead(lead).as_trace(),
+                        "rules": scoring.trace(lead, rules),
+                    },
+                )
+                for lead in leads
+            ]
+        )
+        Lead.objects.filter(pk__in=[lead.pk for lead in leads]).update(
+            stage=Stage.MQL,
+            stage_changed_at=now,
+            stage_reason=MqlReason.SCORE,
+            mql_at=now,
+            updated_at=now,
+        )
+    return len(ids)
+
+
+@transaction.atomic
+def leads_rescore_all() -> int:
+    """After a rule changes: one UPDATE recomputes every lead's score in the database, then
+    the new leads that now qualify are promoted. Returns how many were promoted."""
+    rules = scoring.active_rules()
+    Lead.objects.update(score=scoring.score_expression(rules), updated_at=timezone.now())
+    return leads_promote_qualified(rules=rules)
+
+
+# --- Public landing-page capture --------------------------------------------------------------
+
+# Lead fields a form submission may fill in; an existing lead keeps what it already has.
+CAPTURE_FIELDS = ["first_name", "last_name", "company", "job_title", "phone", "company_size"]
+
+
+@transaction.atomic
+def lead_capture(*, campaign, email: str, answers: dict, tracking: dict) -> Lead:
+    """A public form submission: a new lead, or a new touch on the lead with that e-mail.
+    Either way the submission is recorded and the lead rescored (and promoted if it qualifies).
+    """
+    email = email.strip()
+    lead = Lead.objects.select_for_update().filter(email__iexact=email).first()
+    if lead is None:
+        try:
+            # A savepoint: two submissions racing with one new address both try to create it.
+            with transaction.atomic():
+                lead = Lead.objects.create(
+                    email=email,
+                    campaign=campaign,
+                    channel=campaign.channel,
+                    **{name: answers.get(name, "") for name in CAPTURE_FIELDS},
+                )
+        except IntegrityError:
+            lead = Lead.objects.select_for_update().get(email__iexact=email)
+    else:
+        changed = [name for name in CAPTURE_FIELDS if answers.get(name) and not getattr(lead, name)]
+        for name in changed:
+            setattr(lead, name, answers[name])
+        if changed:
+            lead.save(update_fields=[*changed, "updated_at"])
+    FormSubmission.objects.create(
+        lead=lead,
+        campaign=campaign,
+        answers=answers,
+        message=answers.get("message", ""),
+        consent=bool(answers.get("consent")),
+        **tracking,
+    )
+    Lead.objects.filter(pk=lead.pk).update(submission_count=F("submission_count") + 1)
+    lead.refresh_from_db()
+    return lead_rescore(lead=lead)
 
 
 # --- Sales decides ----------------------------------------------------------------------------

@@ -1,9 +1,22 @@
+from django.contrib import messages
+from django.db import transaction
 from django.db.models import Prefetch
-from django.views.generic import DetailView, TemplateView
+from django.shortcuts import redirect
+from django.urls import reverse_lazy
+from django.views.generic import (
+    CreateView,
+    DeleteView,
+    DetailView,
+    ListView,
+    TemplateView,
+    UpdateView,
+)
 
 from crm.db import count_of, sum_of
 from crm.roles import Role, RoleRequiredMixin, is_manager
-from leads.models import Account, Lead, Opportunity, ProposalLine
+from leads import scoring, services
+from leads.forms import ScoringRuleForm
+from leads.models import Account, Lead, Opportunity, ProposalLine, ScoringRule
 
 INBOX_SECTION_SIZE = 25
 
@@ -51,6 +64,8 @@ class LeadDetailView(RoleRequiredMixin, DetailView):
         lead = self.object
         context["transitions"] = lead.transitions.select_related("actor", "sla")
         context["activities"] = lead.activities.select_related("author")[:50]
+        context["submissions"] = lead.submissions.select_related("campaign")[:20]
+        context["score_breakdown"] = scoring.breakdown(lead, scoring.active_rules())
         return context
 
 
@@ -100,3 +115,66 @@ class AccountDetailView(RoleRequiredMixin, DetailView):
             :50
         ]
         return context
+
+
+# --- Scoring rules -----------------------------------------------------------------------------
+
+
+class ScoringRuleListView(RoleRequiredMixin, ListView):
+    roles = (Role.MARKETING,)
+    model = ScoringRule
+    paginate_by = 50
+
+
+class _RescoreAfterChange:
+    """Every change to the rules rescores all leads in the database and promotes the new
+    leads that now meet the MQL definition."""
+
+    roles = (Role.MARKETING,)
+    success_url = reverse_lazy("leads:rule-list")
+    done = "saved"
+
+    def _rescore_and_report(self, rule_label: str):
+        promoted = services.leads_rescore_all()
+        extra = (
+            f" {promoted} new lead{'s' if promoted != 1 else ''} became MQLs." if promoted else ""
+        )
+        messages.success(
+            self.request, f"Rule {rule_label} {self.done}; every lead was rescored.{extra}"
+        )
+
+
+class ScoringRuleCreateView(_RescoreAfterChange, RoleRequiredMixin, CreateView):
+    model = ScoringRule
+    form_class = ScoringRuleForm
+    done = "added"
+
+    @transaction.atomic
+    def form_valid(self, form):
+        form.instance.created_by = self.request.user
+        response = super().form_valid(form)
+        self._rescore_and_report(f"“{self.object}”")
+        return response
+
+
+class ScoringRuleUpdateView(_RescoreAfterChange, RoleRequiredMixin, UpdateView):
+    model = ScoringRule
+    form_class = ScoringRuleForm
+
+    @transaction.atomic
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        self._rescore_and_report(f"“{self.object}”")
+        return response
+
+
+class ScoringRuleDeleteView(_RescoreAfterChange, RoleRequiredMixin, DeleteView):
+    model = ScoringRule
+    done = "deleted"
+
+    @transaction.atomic
+    def form_valid(self, form):
+        label = f"“{self.object}”"
+        self.object.delete()
+        self._rescore_and_report(label)
+        return redirect(self.success_url)

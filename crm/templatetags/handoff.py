@@ -9,3 +9,26 @@ def person(user, fallback: str = "—") -> str:
     if user is None:
         return fallback
     return user.get_full_name() or user.get_username()
+
+
+@register.filter
+def figure(item) -> str:
+    """A metric's value as a person reads it: money with cents, counts with separators, ratios
+    as percentages, and a dash where it is undefined (nothing to divide by)."""
+    from django.contrib.humanize.templatetags.humanize import intcomma
+    from django.template.defaultfilters import floatformat
+
+    value = item.value
+    if value is None:
+        return "—"
+    if item.kind == "money":
+        return floatformat(value, "2g")
+    if item.kind == "ratio":
+        return f"{floatformat(value * 100, '-1g')} %"
+    return intcomma(value)
+
+
+@register.filter
+def sub(value, other):
+    """`value` minus `other` (for money differences in templates)."""
+    return value - other

@@ -3,10 +3,11 @@
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from leads.models import ScoringRule
 from tests.factories import AccountFactory, CampaignFactory, LeadFactory, OpportunityFactory
 
 # Pages anyone may open; logging out is an action, not a page (tested below).
-PUBLIC = {"login", "healthz", "logout"}
+PUBLIC = {"login", "healthz", "logout", "landing-page", "landing-thanks"}
 
 
 def _named_patterns(resolver=None, namespace=""):
@@ -22,8 +23,18 @@ def _named_patterns(resolver=None, namespace=""):
 
 @pytest.fixture
 def sample_kwargs(db):
+    slug = {"slug": CampaignFactory().slug}
+    rule = {
+        "pk": ScoringRule.objects.create(
+            field="job_title", condition="contains", value="x", points=1
+        ).pk
+    }
     return {
-        "campaigns:campaign-detail": {"slug": CampaignFactory().slug},
+        "campaigns:campaign-detail": slug,
+        "campaigns:campaign-update": slug,
+        "campaigns:campaign-complete": slug,
+        "leads:rule-update": rule,
+        "leads:rule-delete": rule,
         "leads:lead-detail": {"pk": LeadFactory().pk},
         "leads:opportunity-detail": {"pk": OpportunityFactory().pk},
         "leads:account-detail": {"pk": AccountFactory().pk},

@@ -9,7 +9,14 @@ from django.utils import timezone
 
 from crm.errors import TransitionError
 from leads import services
-from leads.models import Account, Lead, LeadTransition, MqlReason, Opportunity
+from leads.models import (
+    Account,
+    Lead,
+    LeadTransition,
+    MqlReason,
+    Opportunity,
+    ScoringRule,
+)
 from reports.models import ServiceLevelAgreement
 from tests.factories import AccountFactory, LeadFactory, OpportunityFactory, SLAFactory
 
@@ -116,7 +123,11 @@ def test_the_transition_table_matches_the_services():
 
 
 def test_system_promotes_a_lead_that_meets_the_definition_and_records_why(sla):
-    lead = LeadFactory(score=72, company="Acme", email="ada@acme.test")
+    rule = ScoringRule.objects.create(
+        field="job_title", condition="contains", value="head", points=30
+    )
+    ScoringRule.objects.create(field="country", condition="equals", value="France", points=5)
+    lead = LeadFactory(score=72, company="Acme", email="ada@acme.test", job_title="Head of IT")
     services.lead_mark_mql(lead=lead, by=None)
     lead.refresh_from_db()
     transition = lead.transitions.get()
@@ -126,7 +137,12 @@ def test_system_promotes_a_lead_that_meets_the_definition_and_records_why(sla):
     assert transition.actor_label == "system"
     assert transition.reason == MqlReason.SCORE
     assert transition.sla == sla
-    assert transition.qualification == {"score": 72, "min_score": 50, "missing_fields": []}
+    assert transition.qualification == {
+        "score": 72,
+        "min_score": 50,
+        "missing_fields": [],
+        "rules": [{"rule": str(rule), "points": 30}],
+    }
 
 
 def test_system_refuses_a_lead_below_the_minimum_score(sla):

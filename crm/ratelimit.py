@@ -1,0 +1,24 @@
+"""A fixed-window rate limit kept in the shared cache, so it holds across workers and servers."""
+
+from django.core.cache import cache
+
+
+def allow(key: str, *, limit: int, window: int) -> bool:
+    """Count one more attempt for `key`; False once more than `limit` happened in the window.
+
+    The database cache's incr is a read and a write, so two workers at the same instant may
+    count one attempt too few; Redis and Memcached count exactly. Either way a flood is cut."""
+    cache_key = f"ratelimit:{key}"
+    cache.add(cache_key, 0, timeout=window)
+    try:
+        attempts = cache.incr(cache_key)
+    except ValueError:  # the window ran out between add and incr
+        cache.set(cache_key, 1, timeout=window)
+        attempts = 1
+    return attempts <= limit
+
+
+def client_ip(request) -> str:
+    """The address the request came from. Behind a proxy, configure it to set REMOTE_ADDR
+    (gunicorn's --forwarded-allow-ips); a client-supplied X-Forwarded-For is never trusted."""
+    return request.META.get("REMOTE_ADDR", "") or "unknown"

@@ -1,0 +1,86 @@
+"""Lead scoring: the same rules evaluated two ways that must agree — in Python for one lead
+(capture, edit, import: with the breakdown of which rules matched) and as one SQL expression for
+rescoring every lead in bulk after a rule changes."""
+
+from django.db.models import Case, IntegerField, Q, Value, When
+
+from leads.models import CompanySize, ScoringRule
+
+Field = ScoringRule.Field
+Condition = ScoringRule.Condition
+SIZE_ORDER = list(CompanySize.values)  # smallest to largest
+
+
+def active_rules() -> list[ScoringRule]:
+    return list(ScoringRule.objects.filter(is_active=True).order_by("pk"))
+
+
+def rule_values(rule: ScoringRule) -> list[str]:
+    """The rule's value(s), trimmed and case-folded; a list rule splits on commas."""
+    raw = rule.value.split(",") if rule.condition == Condition.IN_LIST else [rule.value]
+    return [part.strip().casefold() for part in raw if part.strip()]
+
+
+def _sizes_at_least(size: str) -> list[str]:
+    return SIZE_ORDER[SIZE_ORDER.index(size) :] if size in SIZE_ORDER else []
+
+
+def matches(rule: ScoringRule, lead) -> bool:
+    values = rule_values(rule)
+    raw = getattr(lead, rule.field, "")
+    if rule.field == Field.SUBMISSIONS:
+        count = int(raw or 0)
+        numbers = [int(v) for v in values]
+        if rule.condition == Condition.AT_LEAST:
+            return count >= numbers[0]
+        return count in numbers  # equals, or one of
+    if rule.field == Field.COMPANY_SIZE and rule.condition == Condition.AT_LEAST:
+        return bool(raw) and raw in _sizes_at_least(values[0])
+    text = (raw or "").casefold()
+    if rule.condition == Condition.CONTAINS:
+        return bool(text) and values[0] in text
+    return text in values  # equals, or one of
+
+
+def condition(rule: ScoringRule) -> Q:
+    """The SQL twin of `matches`."""
+    values = rule_values(rule)
+    name = rule.field
+    if name == Field.SUBMISSIONS:
+        numbers = [int(v) for v in values]
+        if rule.condition == Condition.AT_LEAST:
+            return Q(submission_count__gte=numbers[0])
+        return Q(submission_count__in=numbers)
+    if name == Field.COMPANY_SIZE and rule.condition == Condition.AT_LEAST:
+        return Q(company_size__in=_sizes_at_least(values[0]))
+    if rule.condition == Condition.CONTAINS:
+        return Q(**{f"{name}__icontains": values[0]}) & ~Q(**{name: ""})
+    either = Q()
+    for value in values:
+        either |= Q(**{f"{name}__iexact": value})
+    return either
+
+
+def score_expression(rules: list[ScoringRule]):
+    """SUM(CASE WHEN rule THEN points ELSE 0 END) over the rules, for one bulk UPDATE."""
+    total = Value(0, output_field=IntegerField())
+    for rule in rules:
+        total = total + Case(
+            When(condition(rule), then=Value(rule.points)),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+    return total
+
+
+def breakdown(lead, rules: list[ScoringRule]) -> list[tuple[ScoringRule, int]]:
+    return [(rule, rule.points) for rule in rules if matches(rule, lead)]
+
+
+def score(lead, rules: list[ScoringRule]) -> int:
+    return sum(points for _, points in breakdown(lead, rules))
+
+
+def trace(lead, rules: list[ScoringRule]) -> list[dict]:
+    """The matched rules as the transition log keeps them (they may change later)."""
+    return [{"rule": str(rule), "points": points} for rule, points in breakdown(lead, rules)]
