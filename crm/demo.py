@@ -27,6 +27,7 @@ from faker import Faker
 from campaigns.models import Campaign, Channel, SpendEntry
 from crm.db import allocate_pks, bulk_insert
 from crm.roles import Role
+from leads import scoring
 from leads.models import (
     Account,
     Activity,
@@ -40,12 +41,14 @@ from leads.models import (
     Proposal,
     ProposalLine,
     RejectReason,
+    ScoringRule,
 )
 from reports.models import Quota, ServiceLevelAgreement
 
 DEMO_PASSWORD = "handoff-demo"
 HISTORY_DAYS = 182
 BATCH = 5000
+SECOND = dt.timedelta(seconds=1)
 
 # username, first name, last name, role, is_staff
 DEMO_USERS = [
@@ -58,24 +61,25 @@ DEMO_USERS = [
     ("jordan", "Jordan", "Blake", Role.SALES, False),
 ]
 
+# Job titles and how often they turn up.
 JOB_TITLES = [
-    ("Chief Marketing Officer", 30),
-    ("VP of Sales", 30),
-    ("Head of Operations", 25),
-    ("Chief Technology Officer", 30),
-    ("Head of Marketing", 25),
-    ("Sales Director", 25),
-    ("Marketing Manager", 15),
-    ("Operations Manager", 15),
-    ("IT Manager", 15),
-    ("Founder", 25),
-    ("Business Analyst", 5),
-    ("Software Engineer", 0),
-    ("Marketing Coordinator", 5),
+    ("Chief Marketing Officer", 5),
+    ("VP of Sales", 6),
+    ("Head of Operations", 7),
+    ("Chief Technology Officer", 4),
+    ("Head of Marketing", 8),
+    ("Sales Director", 7),
+    ("Marketing Manager", 10),
+    ("Operations Manager", 8),
+    ("IT Manager", 8),
+    ("Founder", 5),
+    ("Business Analyst", 6),
+    ("Software Engineer", 8),
+    ("Marketing Coordinator", 6),
     ("Account Executive", 5),
-    ("Office Manager", 0),
-    ("Student", -30),
-    ("Consultant", 0),
+    ("Office Manager", 3),
+    ("Student", 3),
+    ("Consultant", 4),
 ]
 INDUSTRIES = [
     "Software",
@@ -103,22 +107,23 @@ COUNTRIES = [
     ("Poland", 3),
     ("Canada", 3),
 ]
-SIZE_POINTS = {
-    CompanySize.S1: -10,
-    CompanySize.S11: 0,
-    CompanySize.S51: 10,
-    CompanySize.S201: 20,
-    CompanySize.S1001: 25,
-    CompanySize.S5001: 20,
-}
-CHANNEL_POINTS = {
-    Channel.WEBINAR: 15,
-    Channel.EVENT: 10,
-    Channel.REFERRAL: 20,
-    Channel.PARTNER: 10,
-    Channel.CONTENT: 5,
-    Channel.PAID_SEARCH: 5,
-}
+# The demo company's scoring model: (field, condition, value, points).
+SCORING_RULES = [
+    ("job_title", "contains", "chief", 30),
+    ("job_title", "contains", "vp", 30),
+    ("job_title", "contains", "head of", 25),
+    ("job_title", "contains", "director", 25),
+    ("job_title", "equals", "founder", 25),
+    ("job_title", "contains", "manager", 15),
+    ("job_title", "equals", "student", -40),
+    ("company_size", "at_least", "11-50", 10),
+    ("company_size", "at_least", "51-200", 10),
+    ("company_size", "at_least", "1001-5000", 5),
+    ("channel", "in_list", "webinar, event, referral", 15),
+    ("channel", "in_list", "partner, paid_search, content", 5),
+    ("country", "in_list", "United Kingdom, Germany, Netherlands, Ireland", 5),
+    ("submission_count", "at_least", "2", 10),
+]
 SEGMENTS = [
     "Mid-market SaaS",
     "Enterprise finance",
@@ -245,6 +250,19 @@ class DemoBuilder:
         self.manager = self.users["morgan"]
         self.summary.users = demo_logins()
         self.summary.counts["users"] = len(DEMO_USERS)
+
+    def build_rules(self):
+        self.rules = ScoringRule.objects.bulk_create(
+            ScoringRule(
+                field=field,
+                condition=condition,
+                value=value,
+                points=points,
+                created_by=self.manager,
+            )
+            for field, condition, value, points in SCORING_RULES
+        )
+        self.summary.counts["scoring rules"] = len(self.rules)
 
     def build_slas(self):
         common = {
@@ -426,17 +444,7 @@ class DemoBuilder:
             window_start, window_end = self.start, self.now
             channel = rng.choice([Channel.REFERRAL, Channel.ORGANIC_SOCIAL, Channel.OTHER])
         created = window_start + (window_end - window_start) * rng.random()
-        title, title_points = _weighted(rng, [((t, p), 1) for t, p in JOB_TITLES])
-        score = max(
-            0,
-            min(
-                100,
-                round(rng.gauss(18, 14))
-                + title_points
-                + SIZE_POINTS[size]
-                + CHANNEL_POINTS.get(channel, 0),
-            ),
-        )
+        title = _weighted(rng, JOB_TITLES)
         has_company = rng.random() > 0.04
         lead = Row(
             first_name=first,
@@ -453,7 +461,7 @@ class DemoBuilder:
             external_id=f"DEMO-{i:07d}" if rng.random() < 0.3 else "",
             campaign=campaign,
             channel=channel,
-            score=score,
+            submission_count=0,
             created_at=created,
             stage=Lead.Stage.NEW,
             stage_changed_at=created,
@@ -468,6 +476,7 @@ class DemoBuilder:
             converted_at=None,
             closed_at=None,
         )
+        lead.score = scoring.score(lead, self.rules)
         plan = {"lead": lead, "transitions": [], "activities": [], "deal": None, "company": company}
         self._simulate(lead, plan)
         return plan
@@ -502,11 +511,8 @@ class DemoBuilder:
         rng, now = self.rng, self.now
         meets = lead.score >= 50 and lead.company
         if meets:
-            at = lead.created_at + (
-                dt.timedelta(minutes=rng.randint(1, 30))
-                if rng.random() < 0.5
-                else dt.timedelta(days=rng.uniform(1, 25))
-            )
+            # The system promotes a qualifying lead as soon as it is captured.
+            at = min(lead.created_at + dt.timedelta(minutes=rng.randint(1, 30)), now - SECOND)
             actor, reason, justification = None, MqlReason.SCORE, ""
         elif lead.score >= 35 and rng.random() < 0.12:
             at = lead.created_at + dt.timedelta(days=rng.uniform(0.5, 10))
@@ -886,6 +892,7 @@ class DemoBuilder:
         with transaction.atomic():
             self.build_users()
             self.build_slas()
+            self.build_rules()
             self.build_campaigns()
             self.build_pools()
             self.build_quotas()
