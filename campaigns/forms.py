@@ -1,10 +1,11 @@
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator, URLValidator
+from django.core.validators import URLValidator
 from django.utils.text import slugify
 
 from campaigns.filters import campaign_owners
 from campaigns.models import Campaign, SpendEntry
+from crm.validators import PHONE
 from leads.models import CompanySize
 
 # Words the campaign pages use in their own addresses (/campaigns/new/).
@@ -89,12 +90,6 @@ class SpendEntryForm(forms.ModelForm):
         if amount is not None and amount <= 0:
             raise forms.ValidationError("Spend must be more than zero.")
         return amount
-
-
-PHONE = RegexValidator(
-    r"^\+?[0-9][0-9 ()./-]{4,28}[0-9]$",
-    "Enter a phone number with digits, spaces and + ( ) - . only, e.g. +44 20 7946 0958.",
-)
 
 
 class LandingPageForm(forms.Form):

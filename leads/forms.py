@@ -1,7 +1,9 @@
 from django import forms
+from django.utils.html import format_html
 
-from campaigns.models import Channel
-from leads.models import CompanySize, ScoringRule
+from campaigns.models import Campaign, Channel
+from crm.validators import PHONE
+from leads.models import CompanySize, Lead, ScoringRule
 
 Field, Condition = ScoringRule.Field, ScoringRule.Condition
 
@@ -49,3 +51,71 @@ class ScoringRuleForm(forms.ModelForm):
                 parts = [channels[p.casefold()] for p in parts]
         cleaned["value"] = ", ".join(parts)
         return cleaned
+
+
+class LeadForm(forms.ModelForm):
+    class Meta:
+        model = Lead
+        fields = [
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "company",
+            "job_title",
+            "industry",
+            "company_size",
+            "country",
+            "campaign",
+            "channel",
+            "external_id",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["phone"].validators.append(PHONE)
+        self.fields["campaign"].queryset = Campaign.objects.order_by("name")
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip()
+        if email:
+            twin = Lead.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).first()
+            if twin:
+                raise forms.ValidationError(
+                    format_html(
+                        'Another lead already has this e-mail: <a href="{}">{}</a>.',
+                        twin.get_absolute_url(),
+                        twin,
+                    )
+                )
+        return email
+
+    def clean_external_id(self):
+        external_id = self.cleaned_data["external_id"].strip()
+        if external_id:
+            twin = Lead.objects.filter(external_id=external_id).exclude(pk=self.instance.pk).first()
+            if twin:
+                raise forms.ValidationError(
+                    format_html(
+                        'Another lead already has this external id: <a href="{}">{}</a>.',
+                        twin.get_absolute_url(),
+                        twin,
+                    )
+                )
+        return external_id
+
+    def clean(self):
+        cleaned = super().clean()
+        campaign = cleaned.get("campaign")
+        if campaign and not cleaned.get("channel"):
+            cleaned["channel"] = campaign.channel
+        return cleaned
+
+
+class SendToSalesForm(forms.Form):
+    justification = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Needed only when the lead does not meet the MQL definition.",
+    )

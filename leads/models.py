@@ -253,6 +253,10 @@ class Lead(TimeStampedModel):
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
 
+    @property
+    def stage_reason_label(self) -> str:
+        return REASON_LABELS.get(self.stage_reason, self.stage_reason)
+
     def clean(self):
         if self.email:
             self.email = self.email.strip()
@@ -273,6 +277,13 @@ class Lead(TimeStampedModel):
 
     def is_marketing_actor(self, user) -> bool:
         return is_manager(user) or is_marketer(user)
+
+    def can_be_edited_by(self, user) -> bool:
+        """Marketing edits any lead; a rep edits the contact details of their own."""
+        return self.is_marketing_actor(user) or (is_rep(user) and self.owner_id == user.pk)
+
+    def can_be_sent_to_sales_by(self, user) -> bool:
+        return self.stage in {self.Stage.NEW, self.Stage.RECYCLED} and self.is_marketing_actor(user)
 
     def can_be_accepted_by(self, user) -> bool:
         return self.stage == self.Stage.MQL and self.is_sales_actor(user)

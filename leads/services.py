@@ -243,6 +243,13 @@ def lead_capture(*, campaign, email: str, answers: dict, tracking: dict) -> Lead
     return lead_rescore(lead=lead)
 
 
+def lead_send_to_sales(*, lead: Lead, by, justification: str = "") -> Lead:
+    """Marketing's one button: a new lead is marked MQL, a recycled one is re-sent."""
+    if lead.stage == Stage.RECYCLED:
+        return lead_resend(lead=lead, by=by, justification=justification)
+    return lead_mark_mql(lead=lead, by=by, justification=justification)
+
+
 # --- Sales decides ----------------------------------------------------------------------------
 
 

@@ -5,7 +5,14 @@ from leads import views
 app_name = "leads"
 urlpatterns = [
     path("inbox/", views.InboxView.as_view(), name="inbox"),
+    path("leads/", views.LeadListView.as_view(), name="lead-list"),
+    path("leads/export.csv", views.lead_export, name="lead-export"),
+    path("leads/new/", views.LeadCreateView.as_view(), name="lead-create"),
+    path("leads/send/", views.lead_bulk_send, name="lead-bulk-send"),
+    path("leads/nurture/", views.NurtureView.as_view(), name="nurture"),
     path("leads/<int:pk>/", views.LeadDetailView.as_view(), name="lead-detail"),
+    path("leads/<int:pk>/edit/", views.LeadUpdateView.as_view(), name="lead-update"),
+    path("leads/<int:pk>/send/", views.lead_send, name="lead-send"),
     path(
         "opportunities/<int:pk>/", views.OpportunityDetailView.as_view(), name="opportunity-detail"
     ),

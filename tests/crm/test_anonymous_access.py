@@ -34,6 +34,8 @@ def sample_kwargs(db):
         "campaigns:campaign-update": slug,
         "campaigns:campaign-complete": slug,
         "leads:rule-update": rule,
+        "leads:lead-update": {"pk": LeadFactory().pk},
+        "leads:lead-send": {"pk": LeadFactory().pk},
         "leads:rule-delete": rule,
         "leads:lead-detail": {"pk": LeadFactory().pk},
         "leads:opportunity-detail": {"pk": OpportunityFactory().pk},

@@ -102,9 +102,9 @@ def test_a_user_without_a_role_is_told_so(client, outsider):
 @pytest.mark.parametrize(
     ("who", "shown", "hidden"),
     [
-        ("marketer", ["Campaigns", "Reports"], ["Inbox", "Admin"]),
-        ("rep", ["Inbox", "Reports"], ["Campaigns", "Admin"]),
-        ("manager", ["Inbox", "Campaigns", "Reports", "Admin"], []),
+        ("marketer", ["Leads", "Nurture", "Campaigns", "Scoring", "Reports"], ["Inbox", "Admin"]),
+        ("rep", ["Inbox", "Reports"], ["Leads", "Campaigns", "Scoring", "Admin"]),
+        ("manager", ["Inbox", "Leads", "Campaigns", "Scoring", "Reports", "Admin"], []),
     ],
 )
 def test_the_navbar_shows_only_what_the_role_may_use(client, request, who, shown, hidden):
