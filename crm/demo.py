@@ -14,7 +14,6 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
-from types import SimpleNamespace
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -25,7 +24,7 @@ from django.utils import timezone
 from faker import Faker
 
 from campaigns.models import Campaign, Channel, SpendEntry
-from crm.db import allocate_pks, bulk_insert
+from crm.db import Row, allocate_pks, bulk_insert
 from crm.roles import Role
 from leads import scoring
 from leads.models import (
@@ -172,13 +171,6 @@ NOTE_BODIES = [
     "Demo went well; technical questions about the API.",
     "Waiting on procurement.",
 ]
-
-
-class Row(SimpleNamespace):
-    """A row on its way to `bulk_insert`: attributes named like the model's fields, related
-    objects by their field name. Cheaper than a model instance by a factor of ten."""
-
-    pk = None
 
 
 @dataclass

@@ -172,6 +172,8 @@ class Lead(TimeStampedModel):
         help_text="The campaign that brought the lead in.",
     )
     channel = models.CharField(max_length=20, choices=Channel.choices, blank=True)
+    # The source as an import named it, when it is not one of our channels.
+    source_detail = models.CharField("original source", max_length=100, blank=True)
     score = models.IntegerField(default=0)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -852,3 +854,72 @@ class ScoringRule(TimeStampedModel):
 
     def get_absolute_url(self):
         return reverse("leads:rule-list")
+
+
+class LeadImport(TimeStampedModel):
+    """One CSV file on its way in: uploaded, mapped, then imported in the background with its
+    progress and row-level errors kept here, so any server can show them."""
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", "Waiting for its column mapping"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    class OnDuplicate(models.TextChoices):
+        UPDATE = "update", "Update the existing lead"
+        SKIP = "skip", "Skip the row"
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="lead_imports"
+    )
+    filename = models.CharField(max_length=255)
+    # The file's text, in the database: the server that runs the import may not be the one
+    # that received the upload.
+    content = models.TextField()
+    header = models.JSONField(default=list)
+    mapping = models.JSONField(default=dict, blank=True)
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    channel_map = models.JSONField(default=dict, blank=True)
+    dayfirst = models.BooleanField("dates are day first (31/12/2026)", default=True)
+    on_duplicate = models.CharField(
+        "when a lead already exists",
+        max_length=6,
+        choices=OnDuplicate.choices,
+        default=OnDuplicate.UPDATE,
+    )
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.UPLOADED)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    promoted_count = models.PositiveIntegerField(default=0)
+    error_report = models.TextField(blank=True, help_text="CSV: row, column, value, message.")
+    message = models.TextField(blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="import_status_idx")]
+
+    def __str__(self):
+        return f"{self.filename} ({self.get_status_display().lower()})"
+
+    def get_absolute_url(self):
+        if self.status == self.Status.UPLOADED:
+            return reverse("leads:import-mapping", kwargs={"pk": self.pk})
+        return reverse("leads:import-status", kwargs={"pk": self.pk})
+
+    @property
+    def progress(self) -> int:
+        return round(self.processed_rows * 100 / self.total_rows) if self.total_rows else 0
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.DONE, self.Status.FAILED}

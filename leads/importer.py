@@ -1,0 +1,466 @@
+"""Importing leads from CSV: one importer behind both the browser and `manage.py import_leads`.
+
+Real exports are messy, so every row is parsed and checked completely before anything is
+written: a row with a problem is reported (row, column, value, message) and left out whole, the
+others are written in batches. New leads go in through the fast bulk path; known leads (same
+e-mail, else same external id) are updated or skipped, as asked.
+"""
+
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from campaigns.models import Campaign, Channel
+from crm.db import Row, allocate_pks, bulk_insert, bulk_update_rows
+from crm.validators import PHONE
+from leads import scoring
+from leads.models import CompanySize, Lead
+
+BATCH = 2000
+MAX_BYTES = 50 * 1024 * 1024
+
+# What a column can be mapped to, with the header names (and synonyms) that suggest it.
+FIELDS = {
+    "first_name": ("First name", ["first name", "firstname", "first", "given name", "forename"]),
+    "last_name": ("Last name", ["last name", "lastname", "surname", "family name", "last"]),
+    "full_name": ("Full name (split in two)", ["name", "full name", "contact name", "contact"]),
+    "email": (
+        "E-mail",
+        ["email", "e mail", "email address", "e mail address", "mail", "work email"],
+    ),
+    "phone": ("Phone", ["phone", "telephone", "phone number", "mobile", "tel", "cell"]),
+    "company": (
+        "Company",
+        ["company", "company name", "organisation", "organization", "account", "account name"],
+    ),
+    "job_title": ("Job title", ["job title", "title", "position", "role", "job"]),
+    "industry": ("Industry", ["industry", "sector", "vertical"]),
+    "company_size": (
+        "Company size",
+        ["company size", "size", "employees", "headcount", "number of employees"],
+    ),
+    "country": ("Country", ["country", "country name", "nation"]),
+    "external_id": (
+        "External id",
+        ["external id", "id", "lead id", "record id", "crm id", "contact id"],
+    ),
+    "channel": ("Source / channel", ["source", "lead source", "channel", "utm source"]),
+    "created_at": (
+        "Created date",
+        ["created", "created at", "created date", "date created", "created on", "signup date"],
+    ),
+}
+# What an import may change on a lead it already knows.
+UPDATABLE = [
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "company",
+    "job_title",
+    "industry",
+    "company_size",
+    "country",
+    "external_id",
+    "channel",
+    "source_detail",
+    "score",
+    "updated_at",
+]
+TEXT_LIMITS = {
+    "first_name": 100,
+    "last_name": 100,
+    "email": 254,
+    "phone": 40,
+    "company": 200,
+    "job_title": 200,
+    "industry": 100,
+    "country": 100,
+    "external_id": 100,
+}
+
+
+@dataclass
+class Options:
+    mapping: dict[str, str]  # lead field → CSV column
+    campaign: Campaign | None = None
+    channel_map: dict[str, str] = field(default_factory=dict)  # source (any case) → channel
+    dayfirst: bool = True
+    on_duplicate: str = "update"  # or "skip"
+    dry_run: bool = False
+
+
+@dataclass
+class RowError:
+    row: int  # the line in the file; the header is row 1
+    column: str
+    value: str
+    message: str
+
+
+@dataclass
+class Result:
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    promoted: int = 0
+    rows: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def error_rows(self) -> int:
+        return len({e.row for e in self.errors})
+
+    def error_csv(self) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["row", "column", "value", "message"])
+        for e in self.errors:
+            writer.writerow([e.row, e.column, e.value, e.message])
+        return out.getvalue()
+
+
+class FileProblem(Exception):
+    """The file as a whole cannot be read as CSV; the message says why."""
+
+
+# --- Reading ------------------------------------------------------------------------------------
+
+
+def decode(raw: bytes) -> str:
+    if not raw.strip():
+        raise FileProblem("The file is empty.")
+    if len(raw) > MAX_BYTES:
+        raise FileProblem(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.")
+    if b"\x00" in raw[:8192]:
+        raise FileProblem("This is not a CSV file (it contains binary data).")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise FileProblem(
+            f"The file is not UTF-8 text (byte {e.start + 1}); save it as CSV UTF-8 and retry."
+        ) from e
+
+
+def sniff_delimiter(text: str) -> str:
+    first_line = text.split("\n", 1)[0]
+    return ";" if first_line.count(";") > first_line.count(",") else ","
+
+
+def read(text: str) -> tuple[list[str], Iterable[list[str]]]:
+    """The header and an iterator over the data rows."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
+    try:
+        header = [h.strip() for h in next(reader)]
+    except (StopIteration, csv.Error) as e:
+        raise FileProblem("The file has no header row.") from e
+    if not any(header):
+        raise FileProblem("The first row should name the columns; it is empty.")
+    if len(set(header)) != len(header):
+        raise FileProblem("Two columns have the same name; rename one and retry.")
+    return header, reader
+
+
+def count_rows(text: str) -> int:
+    _, rows = read(text)
+    return sum(1 for row in rows if any(cell.strip() for cell in row))
+
+
+def _normalise(name: str) -> str:
+    return " ".join(re.sub(r"[_\-.]+", " ", name.casefold()).split())
+
+
+def guess_mapping(header: list[str]) -> dict[str, str]:
+    """Lead field → column, from header names and their common synonyms."""
+    mapping = {}
+    taken = set()
+    for name, (_, synonyms) in FIELDS.items():
+        for column in header:
+            if column not in taken and _normalise(column) in synonyms:
+                mapping[name] = column
+                taken.add(column)
+                break
+    if "first_name" in mapping or "last_name" in mapping:
+        mapping.pop("full_name", None)
+    return mapping
+
+
+# --- Parsing one value --------------------------------------------------------------------------
+
+_DATE = re.compile(
+    r"^(?P<a>\d{1,4})[-/.](?P<b>\d{1,2})[-/.](?P<c>\d{1,4})"
+    r"(?:[T ](?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:\.\d+)?)?"
+    r"\s*(?P<z>Z|[+-]\d{2}:?\d{2})?)?$"
+)
+
+
+def parse_date(text: str, *, dayfirst: bool) -> dt.datetime:
+    """ISO (2026-03-31), d/m/Y or m/d/Y (as `dayfirst` says, unless one part is over 12),
+    d-m-Y, each with or without a time. A time without a zone is in the server's zone."""
+    match = _DATE.match(text.strip())
+    if not match:
+        raise ValueError("is not a date (use 2026-03-31 or 31/03/2026)")
+    a, b, c = (int(match[k]) for k in "abc")
+    if len(match["a"]) == 4:
+        year, month, day = a, b, c
+    elif len(match["c"]) == 4:
+        year = c
+        if a > 12 >= b:
+            day, month = a, b
+        elif b > 12 >= a:
+            month, day = a, b
+        else:
+            day, month = (a, b) if dayfirst else (b, a)
+    else:
+        raise ValueError("needs a four-digit year")
+    hour, minute, second = (int(match[k] or 0) for k in ("h", "mi", "s"))
+    try:
+        naive = dt.datetime(year, month, day, hour, minute, second)
+    except ValueError as e:
+        raise ValueError(f"is not a real date ({e})") from e
+    zone = match["z"]
+    if zone:
+        if zone == "Z":
+            tz = dt.timezone.utc
+        else:
+            sign = -1 if zone[0] == "-" else 1
+            hours, minutes = int(zone[1:3]), int(zone[-2:])
+            tz = dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
+        return naive.replace(tzinfo=tz)
+    return timezone.make_aware(naive)
+
+
+def parse_company_size(text: str) -> str:
+    cleaned = text.strip().casefold().replace(",", "").replace("–", "-").replace(" ", "")
+    for value, label in CompanySize.choices:
+        if cleaned in {value.casefold(), label.casefold().replace(",", "").replace("–", "-")}:
+            return value
+    if cleaned.isdigit():
+        employees = int(cleaned)
+        for value, upper in [
+            ("1-10", 10),
+            ("11-50", 50),
+            ("51-200", 200),
+            ("201-1000", 1000),
+            ("1001-5000", 5000),
+        ]:
+            if employees <= upper:
+                return value
+        return "5001+"
+    raise ValueError(f"is not a company size ({', '.join(CompanySize.values)} or a headcount)")
+
+
+def parse_channel(text: str, channel_map: dict[str, str]) -> tuple[str, str]:
+    """(channel, original): unknown names become "other", keeping what the file said."""
+    key = text.strip().casefold()
+    if key in channel_map:
+        return channel_map[key], ""
+    for value, label in Channel.choices:
+        if key in {value, label.casefold()}:
+            return value, ""
+    return Channel.OTHER, text.strip()[:100]
+
+
+# --- The import ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Parsed:
+    line: int
+    key: tuple[str, str]  # ("email", lower-cased address) or ("external_id", id)
+    values: dict
+
+
+def _parse_row(line: int, cells: dict[str, str], options: Options, errors: list[RowError]):
+    values, problems = {}, []
+    mapping = options.mapping
+
+    def fail(name, value, message):
+        problems.append(RowError(line, mapping.get(name, name), value, message))
+
+    for name, column in mapping.items():
+        raw = (cells.get(column) or "").strip()
+        if not raw:
+            continue
+        if name in TEXT_LIMITS and len(raw) > TEXT_LIMITS[name]:
+            fail(name, raw[:50], f"is longer than {TEXT_LIMITS[name]} characters")
+            continue
+        if "\x00" in raw:
+            fail(name, raw[:50].replace("\x00", ""), "contains a null character")
+            continue
+        try:
+            if name == "email":
+                validate_email(raw)
+                values["email"] = raw
+            elif name == "phone":
+                PHONE(raw)
+                values["phone"] = raw
+            elif name == "company_size":
+                values["company_size"] = parse_company_size(raw)
+            elif name == "channel":
+                values["channel"], values["source_detail"] = parse_channel(raw, options.channel_map)
+            elif name == "created_at":
+                created = parse_date(raw, dayfirst=options.dayfirst)
+                if created > timezone.now():
+                    raise ValueError("is in the future")
+                values["created_at"] = created
+            elif name == "full_name":
+                first, _, last = raw.partition(" ")
+                values.setdefault("first_name", first[:100])
+                values.setdefault("last_name", last.strip()[:100])
+            else:
+                values[name] = raw
+        except ValidationError as e:
+            fail(name, raw[:200], e.messages[0])
+        except ValueError as e:
+            fail(name, raw[:200], str(e))
+    if not problems:
+        if values.get("email"):
+            key = ("email", values["email"].casefold())
+        elif values.get("external_id"):
+            key = ("external_id", values["external_id"])
+        else:
+            problems.append(RowError(line, "", "", "needs an e-mail or an external id"))
+        if not problems and not values.get("first_name"):
+            problems.append(
+                RowError(line, mapping.get("first_name", "first_name"), "", "needs a first name")
+            )
+    if problems:
+        errors.extend(problems)
+        return None
+    if options.campaign and "channel" not in values:
+        values["channel"] = options.campaign.channel
+    return _Parsed(line, key, values)
+
+
+def run(
+    text: str,
+    options: Options,
+    *,
+    progress: Callable[[int, Result], None] | None = None,
+) -> Result:
+    """Import the CSV `text`. `progress(rows_done, result)` is called after every batch."""
+    header, rows = read(text)
+    unknown = sorted(set(options.mapping.values()) - set(header))
+    if unknown:
+        raise FileProblem(f"The mapping names columns the file does not have: {', '.join(unknown)}")
+    if not set(options.mapping) & {"email", "external_id"}:
+        raise FileProblem("Map a column to E-mail or to External id: leads are matched on them.")
+    if not set(options.mapping) & {"first_name", "full_name"}:
+        raise FileProblem("Map a column to First name (or Full name).")
+    options.channel_map = {k.strip().casefold(): v for k, v in options.channel_map.items()}
+    result, seen, batch = Result(), set(), []
+    rules = scoring.active_rules()
+    for line, cells in enumerate(rows, start=2):
+        if not any(cell.strip() for cell in cells):
+            continue
+        result.rows += 1
+        parsed = _parse_row(line, dict(zip(header, cells, strict=False)), options, result.errors)
+        if parsed is None:
+            continue
+        if parsed.key in seen and options.on_duplicate == "skip":
+            result.skipped += 1  # a repeat within the file
+            continue
+        seen.add(parsed.key)
+        batch.append(parsed)
+        if len(batch) >= BATCH:
+            _write(batch, options, rules, result)
+            batch = []
+            if progress:
+                progress(result.rows, result)
+    if batch:
+        _write(batch, options, rules, result)
+    if progress:
+        progress(result.rows, result)
+    return result
+
+
+def _write(batch: list[_Parsed], options: Options, rules, result: Result) -> None:
+    from leads.services import leads_promote_qualified
+
+    with transaction.atomic():
+        emails = {p.key[1] for p in batch if p.key[0] == "email"}
+        ids = {p.key[1] for p in batch if p.key[0] == "external_id"}
+        existing = {}
+        if emails:
+            # Lower(email) is what the unique index holds: this lookup uses it.
+            matches = Lead.objects.annotate(email_lower=Lower("email")).filter(
+                email_lower__in=emails
+            )
+            for lead in matches:
+                existing[("email", lead.email.casefold())] = lead
+        if ids:
+            for lead in Lead.objects.filter(external_id__in=ids):
+                existing[("external_id", lead.external_id)] = lead
+        now = timezone.now()
+        new_rows, changed, in_batch = [], {}, {}
+        for parsed in batch:
+            lead = existing.get(parsed.key) or in_batch.get(parsed.key)
+            if lead is None:
+                row = Row(
+                    stage=Lead.Stage.NEW,
+                    campaign=options.campaign,
+                    submission_count=0,
+                    score=0,
+                    recycle_count=0,
+                    created_at=parsed.values.get("created_at", now),
+                    **{k: v for k, v in parsed.values.items() if k != "created_at"},
+                )
+                row.stage_changed_at = row.created_at
+                for name in (
+                    "first_name",
+                    "last_name",
+                    "email",
+                    "phone",
+                    "company",
+                    "job_title",
+                    "industry",
+                    "company_size",
+                    "country",
+                    "external_id",
+                    "channel",
+                    "source_detail",
+                ):
+                    setattr(row, name, getattr(row, name, ""))
+                row.score = scoring.score(row, rules)
+                new_rows.append(row)
+                in_batch[parsed.key] = row
+                result.created += 1
+            elif options.on_duplicate == "skip":
+                result.skipped += 1
+            else:
+                updates = {
+                    name: value
+                    for name, value in parsed.values.items()
+                    if name != "created_at" and getattr(lead, name) != value
+                }
+                if not updates:
+                    result.skipped += 1  # nothing new in the row
+                    continue
+                for name, value in updates.items():
+                    setattr(lead, name, value)
+                if isinstance(lead, Lead):
+                    changed[lead.pk] = lead
+                result.updated += 1
+        if options.dry_run:
+            transaction.set_rollback(True)
+            return
+        for row, pk in zip(new_rows, allocate_pks(Lead, len(new_rows)), strict=True):
+            row.pk = pk
+        bulk_insert(Lead, new_rows)
+        if changed:
+            for lead in changed.values():
+                lead.score = scoring.score(lead, rules)
+                lead.updated_at = now
+            bulk_update_rows(Lead, list(changed.values()), UPDATABLE)
+        touched = [row.pk for row in new_rows] + list(changed)
+        result.promoted += leads_promote_qualified(lead_ids=touched, rules=rules)

@@ -1,0 +1,116 @@
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from campaigns.models import Campaign, Channel
+from leads import importer
+
+
+def _pairs(values: list[str], option: str) -> dict[str, str]:
+    pairs = {}
+    for value in values:
+        key, sep, target = value.partition("=")
+        if not sep or not key.strip() or not target.strip():
+            raise CommandError(f"{option} takes NAME=VALUE, not “{value}”.")
+        pairs[key.strip()] = target.strip()
+    return pairs
+
+
+class Command(BaseCommand):
+    help = "Import leads from a CSV file (the same importer as the browser's)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", type=Path)
+        parser.add_argument(
+            "--map",
+            action="append",
+            default=[],
+            metavar="FIELD=COLUMN",
+            help=f"Map a lead field to a column (repeatable). Fields: {', '.join(importer.FIELDS)}."
+            " Unmapped fields are guessed from the header.",
+        )
+        parser.add_argument("--campaign", metavar="SLUG", help="The campaign the leads came from.")
+        parser.add_argument(
+            "--channel-map",
+            action="append",
+            default=[],
+            metavar="SOURCE=CHANNEL",
+            help="Map a source name in the file to a channel (repeatable).",
+        )
+        parser.add_argument(
+            "--dayfirst",
+            action="store_true",
+            help="Read 01/02/2026 as 1 February (default: 2 Jan).",
+        )
+        parser.add_argument(
+            "--on-duplicate",
+            choices=["update", "skip"],
+            default="update",
+            help="What to do with a lead that already exists (default: update).",
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Check everything, write nothing."
+        )
+        parser.add_argument(
+            "--errors", type=Path, help="Where to write the row-level error report (CSV)."
+        )
+
+    def handle(self, *args, file: Path, **options):
+        try:
+            text = importer.decode(file.read_bytes())
+            header, _ = importer.read(text)
+        except OSError as e:
+            raise CommandError(f"Cannot read {file}: {e.strerror}.") from e
+        except importer.FileProblem as e:
+            raise CommandError(str(e)) from e
+        mapping = importer.guess_mapping(header)
+        explicit = _pairs(options["map"], "--map")
+        for name in explicit:
+            if name not in importer.FIELDS:
+                raise CommandError(f"“{name}” is not a lead field: {', '.join(importer.FIELDS)}.")
+        mapping = {k: v for k, v in mapping.items() if v not in explicit.values()} | explicit
+        channel_map = _pairs(options["channel_map"], "--channel-map")
+        for source, channel in channel_map.items():
+            if channel not in Channel.values:
+                raise CommandError(
+                    f"“{channel}” (for {source}) is not a channel: {', '.join(Channel.values)}."
+                )
+        campaign = None
+        if options["campaign"]:
+            campaign = Campaign.objects.filter(slug=options["campaign"]).first()
+            if campaign is None:
+                raise CommandError(f"No campaign has the slug “{options['campaign']}”.")
+        self.stdout.write("Columns: " + ", ".join(f"{k} ← {v}" for k, v in mapping.items()))
+        began = time.perf_counter()
+        try:
+            result = importer.run(
+                text,
+                importer.Options(
+                    mapping=mapping,
+                    campaign=campaign,
+                    channel_map=channel_map,
+                    dayfirst=options["dayfirst"],
+                    on_duplicate=options["on_duplicate"],
+                    dry_run=options["dry_run"],
+                ),
+                progress=lambda rows, r: self.stdout.write(f"  {rows:,} rows read", ending="\r"),
+            )
+        except importer.FileProblem as e:
+            raise CommandError(str(e)) from e
+        seconds = time.perf_counter() - began
+        self.stdout.write("")
+        prefix = "Dry run — nothing written. Would have " if options["dry_run"] else ""
+        self.stdout.write(
+            f"{prefix}{result.created:,} created, {result.updated:,} updated, "
+            f"{result.skipped:,} skipped, {result.error_rows:,} rows with errors, "
+            f"{result.promoted:,} promoted to MQL — {result.rows:,} rows in {seconds:.1f} s."
+        )
+        if result.errors:
+            for error in result.errors[:10]:
+                self.stdout.write(
+                    f"  row {error.row}, {error.column or '—'}: “{error.value}” {error.message}"
+                )
+            report = options["errors"] or file.with_suffix(".errors.csv")
+            report.write_text(result.error_csv(), encoding="utf-8")
+            self.stdout.write(f"Error report: {report}")
