@@ -431,7 +431,6 @@ def _write(batch: list[_Parsed], options: Options, rules, result: Result) -> Non
                     "source_detail",
                 ):
                     setattr(row, name, getattr(row, name, ""))
-                row.score = scoring.score(row, rules)
                 new_rows.append(row)
                 in_batch[parsed.key] = row
                 result.created += 1
@@ -456,6 +455,7 @@ def _write(batch: list[_Parsed], options: Options, rules, result: Result) -> Non
             return
         for row, pk in zip(new_rows, allocate_pks(Lead, len(new_rows)), strict=True):
             row.pk = pk
+            row.score = scoring.score(row, rules)  # after any later row in the file updated it
         bulk_insert(Lead, new_rows)
         if changed:
             for lead in changed.values():

@@ -1,0 +1,283 @@
+import datetime as dt
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from leads import importer
+from leads.models import Lead, ScoringRule
+from tests.factories import CampaignFactory, LeadFactory
+
+pytestmark = pytest.mark.django_db
+DATA = Path(__file__).parent / "data"
+
+
+def _text(name: str) -> str:
+    return importer.decode((DATA / name).read_bytes())
+
+
+def _run(name, **options):
+    text = _text(name)
+    header, _ = importer.read(text)
+    mapping = options.pop("mapping", None) or importer.guess_mapping(header)
+    return importer.run(text, importer.Options(mapping=mapping, **options))
+
+
+# --- Reading and guessing ------------------------------------------------------------------------
+
+
+def test_the_header_guesses_the_columns_from_synonyms():
+    header, _ = importer.read(_text("messy_semicolon_bom.csv"))
+    assert importer.guess_mapping(header) == {
+        "first_name": "First Name",
+        "last_name": "Surname",
+        "email": "E-mail Address",
+        "phone": "Phone",
+        "company": "Organisation",
+        "job_title": "Title",
+        "company_size": "Employees",
+        "channel": "Lead Source",
+        "created_at": "Created On",
+    }
+    assert importer.guess_mapping(["Email", "Name"]) == {"email": "Email", "full_name": "Name"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"", "empty"),
+        (b"   \n", "empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "binary"),
+        ("caf\u00e9".encode("latin-1") + b",x\n", "not UTF-8"),
+    ],
+)
+def test_unreadable_files_are_refused_with_a_reason(raw, message):
+    with pytest.raises(importer.FileProblem, match=message):
+        importer.decode(raw)
+
+
+def test_a_header_with_a_repeated_name_is_refused():
+    with pytest.raises(importer.FileProblem, match="same name"):
+        importer.read("email,email\na@b.c,d@e.f\n")
+
+
+def test_a_mapping_needs_a_key_and_a_name():
+    with pytest.raises(importer.FileProblem, match="E-mail or to External id"):
+        importer.run("First,Company\nA,B\n", importer.Options(mapping={"first_name": "First"}))
+    with pytest.raises(importer.FileProblem, match="First name"):
+        importer.run("Email\na@b.example\n", importer.Options(mapping={"email": "Email"}))
+    with pytest.raises(importer.FileProblem, match="does not have: Nope"):
+        importer.run("Email\na@b.example\n", importer.Options(mapping={"email": "Nope"}))
+
+
+# --- Parsing values ------------------------------------------------------------------------------
+
+UTC = dt.timezone.utc
+
+
+@pytest.mark.parametrize(
+    ("text", "dayfirst", "expected"),
+    [
+        ("2026-03-31", True, dt.datetime(2026, 3, 31, tzinfo=UTC)),
+        ("2026-03-31T14:05:09Z", False, dt.datetime(2026, 3, 31, 14, 5, 9, tzinfo=UTC)),
+        ("2026-03-31 14:05", True, dt.datetime(2026, 3, 31, 14, 5, tzinfo=UTC)),
+        ("2026-03-31T14:05:00+02:00", True, dt.datetime(2026, 3, 31, 12, 5, tzinfo=UTC)),
+        ("01/02/2026", True, dt.datetime(2026, 2, 1, tzinfo=UTC)),
+        ("01/02/2026", False, dt.datetime(2026, 1, 2, tzinfo=UTC)),
+        ("31/03/2026", False, dt.datetime(2026, 3, 31, tzinfo=UTC)),  # only one reading works
+        ("03/31/2026 9:30", True, dt.datetime(2026, 3, 31, 9, 30, tzinfo=UTC)),
+        ("31-03-2026", True, dt.datetime(2026, 3, 31, tzinfo=UTC)),
+        ("5.6.2026", True, dt.datetime(2026, 6, 5, tzinfo=UTC)),
+    ],
+)
+def test_dates_in_the_usual_export_formats(text, dayfirst, expected):
+    assert importer.parse_date(text, dayfirst=dayfirst) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("yesterday", "not a date"), ("31/02/2026", "not a real date"), ("1/2/26", "four-digit")],
+)
+def test_bad_dates_say_why(text, message):
+    with pytest.raises(ValueError, match=message):
+        importer.parse_date(text, dayfirst=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [
+        ("51-200", "51-200"),
+        ("51–200", "51-200"),
+        ("1,001–5,000", "1001-5000"),
+        ("7", "1-10"),
+        ("250", "201-1000"),
+        ("12000", "5001+"),
+        ("5001+", "5001+"),
+    ],
+)
+def test_company_sizes_from_labels_values_and_headcounts(text, size):
+    assert importer.parse_company_size(text) == size
+
+
+def test_a_company_size_that_means_nothing_is_an_error():
+    with pytest.raises(ValueError, match="not a company size"):
+        importer.parse_company_size("large")
+
+
+# --- Importing -----------------------------------------------------------------------------------
+
+
+def test_a_messy_file_imports_what_is_good_and_reports_the_rest():
+    result = _run(
+        "messy_semicolon_bom.csv", dayfirst=True, channel_map={"linkedin ads": "paid_social"}
+    )
+    assert (result.created, result.updated, result.skipped, result.rows) == (3, 1, 0, 6)
+    assert result.error_rows == 2
+    assert {(e.row, e.column) for e in result.errors} == {
+        (4, "E-mail Address"),
+        (4, "Phone"),
+        (4, "Created On"),
+        (8, ""),
+    }
+    report = result.error_csv().splitlines()
+    assert report[0] == "row,column,value,message"
+    assert any(line.startswith("4,E-mail Address,not-an-email,") for line in report)
+    assert not Lead.objects.filter(first_name="Bad").exists()  # nothing half-written
+    ada = Lead.objects.get(email__iexact="ada@engines.example")
+    assert ada.company == "Analytical Engines Ltd"  # the later row updated the earlier one
+    assert (ada.company_size, ada.channel, ada.source_detail) == ("201-1000", "paid_social", "")
+    assert ada.created_at == dt.datetime(2026, 3, 31, 14, 30, tzinfo=UTC)
+    grace = Lead.objects.get(first_name="Grace")
+    assert (grace.channel, grace.company_size) == ("webinar", "1001-5000")
+    alan = Lead.objects.get(first_name="Alan")
+    assert alan.created_at.date() == dt.date(2026, 6, 5)  # 05-06-2026, day first
+
+
+def test_unknown_sources_become_other_and_keep_their_name():
+    _run("comma_full_names.csv", dayfirst=True)
+    linus = Lead.objects.get(email="linus@kernel.example")
+    assert (linus.first_name, linus.last_name) == ("Linus", "Torvalds")
+    assert (linus.channel, linus.source_detail) == ("other", "Usenet")
+    margaret = Lead.objects.get(email="margaret@apollo.example")
+    assert margaret.created_at.date() == dt.date(2026, 4, 3)
+
+
+def test_external_ids_match_when_there_is_no_email():
+    result = _run("external_ids.csv")
+    assert (result.created, result.updated) == (2, 1)
+    assert Lead.objects.get(external_id="CRM-1").job_title == "Director of Web"
+
+
+def test_known_leads_are_updated_or_skipped_as_asked():
+    known = LeadFactory(email="GRACE@navy.example", company="Old name", campaign=None)
+    result = _run("messy_semicolon_bom.csv", dayfirst=True, on_duplicate="skip")
+    known.refresh_from_db()
+    assert known.company == "Old name"
+    assert result.skipped == 2  # Grace (known) and the second Ada row
+    result = _run("messy_semicolon_bom.csv", dayfirst=True, on_duplicate="update")
+    known.refresh_from_db()
+    assert known.company == "US Navy"
+    assert Lead.objects.filter(email__iexact="grace@navy.example").count() == 1
+
+
+def test_importing_the_same_file_again_changes_nothing():
+    _run("comma_full_names.csv", dayfirst=True)
+    again = _run("comma_full_names.csv", dayfirst=True)
+    assert (again.created, again.updated, again.skipped) == (0, 0, 2)
+
+
+def test_a_dry_run_counts_but_writes_nothing():
+    result = _run("messy_semicolon_bom.csv", dayfirst=True, dry_run=True)
+    assert (result.created, result.error_rows) == (3, 2)
+    assert not Lead.objects.exists()
+
+
+def test_imported_leads_are_scored_and_the_qualified_promoted(sla):
+    ScoringRule.objects.create(field="job_title", condition="contains", value="head", points=60)
+    campaign = CampaignFactory(channel="event")
+    result = _run("messy_semicolon_bom.csv", dayfirst=True, campaign=campaign)
+    assert result.promoted == 0  # Ada is a Countess now; nobody else is a head of anything
+    result = _run("external_ids.csv", campaign=campaign)
+    assert result.promoted == 0  # Tim is a director now: the later row won
+    tim = Lead.objects.get(external_id="CRM-1")
+    assert (tim.campaign, tim.channel) == (campaign, "event")
+    LeadFactory(job_title="Head of Sales", email="x@y.example", score=0, campaign=None)
+    text = "Email,First Name,Company,Title\nnew@co.example,New,Co,Head of IT\n"
+    result = importer.run(
+        text,
+        importer.Options(
+            mapping=importer.guess_mapping(["Email", "First Name", "Company", "Title"])
+        ),
+    )
+    assert result.promoted == 1
+    assert Lead.objects.get(email="new@co.example").stage == Lead.Stage.MQL
+
+
+def test_dates_in_the_future_and_oversized_values_are_row_errors():
+    text = (
+        "Email,First Name,Created,Company\na@b.example,A,01/01/2099,Co\nc@d.example,C,,{}\n".format(
+            "x" * 300
+        )
+    )
+    result = importer.run(
+        text,
+        importer.Options(
+            mapping=importer.guess_mapping(["Email", "First Name", "Created", "Company"])
+        ),
+    )
+    messages = sorted(e.message for e in result.errors)
+    assert messages == ["is in the future", "is longer than 200 characters"]
+    assert not Lead.objects.exists()
+
+
+# --- The command ---------------------------------------------------------------------------------
+
+
+def test_the_import_command_with_its_options(tmp_path):
+    campaign = CampaignFactory(slug="summit")
+    report = tmp_path / "errors.csv"
+    out = StringIO()
+    call_command(
+        "import_leads",
+        str(DATA / "messy_semicolon_bom.csv"),
+        "--map",
+        "job_title=Title",
+        "--campaign",
+        "summit",
+        "--channel-map",
+        "LinkedIn Ads=paid_social",
+        "--dayfirst",
+        "--errors",
+        str(report),
+        stdout=out,
+    )
+    assert "3 created, 1 updated, 0 skipped, 2 rows with errors" in out.getvalue()
+    assert report.read_text().startswith("row,column,value,message")
+    assert Lead.objects.filter(campaign=campaign).count() == 3
+
+
+def test_the_import_command_dry_run(tmp_path):
+    out = StringIO()
+    call_command("import_leads", str(DATA / "external_ids.csv"), "--dry-run", stdout=out)
+    assert "Dry run — nothing written" in out.getvalue()
+    assert not Lead.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--map", "favourite=Title"], "not a lead field"),
+        (["--map", "broken"], "NAME=VALUE"),
+        (["--channel-map", "X=carrier_pigeon"], "not a channel"),
+        (["--campaign", "missing"], "No campaign"),
+    ],
+)
+def test_the_import_command_refuses_bad_options(args, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("import_leads", str(DATA / "external_ids.csv"), *args, stdout=StringIO())
+
+
+def test_the_import_command_refuses_a_missing_file(tmp_path):
+    with pytest.raises(CommandError, match="Cannot read"):
+        call_command("import_leads", str(tmp_path / "nope.csv"), stdout=StringIO())
