@@ -195,6 +195,10 @@ DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "Handoff <hando
 LANDING_RATE_LIMIT = env_int("HANDOFF_LANDING_RATE_LIMIT", 10)
 LANDING_RATE_WINDOW = env_int("HANDOFF_LANDING_RATE_WINDOW", 600)
 
+# Browser imports run in a thread of the web process (and `run_imports` from cron picks up any
+# that stopped); tests run them inline.
+HANDOFF_IMPORTS_INLINE = env_bool("HANDOFF_IMPORTS_INLINE", False)
+
 # --- Security -------------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
 CSRF_FAILURE_VIEW = "crm.views.csrf_failure"

@@ -6,6 +6,7 @@ from leads.models import (
     Activity,
     FormSubmission,
     Lead,
+    LeadImport,
     LeadTransition,
     Opportunity,
     OpportunityStageChange,
@@ -154,3 +155,12 @@ class ScoringRuleAdmin(ReadOnlyAdmin):
     list_display = ["__str__", "field", "condition", "points", "is_active"]
     list_filter = ["field", "condition", "is_active"]
     search_fields = ["value"]
+
+
+@admin.register(LeadImport)
+class LeadImportAdmin(ReadOnlyAdmin):
+    list_display = ["filename", "created_by", "status", "total_rows", "created_count", "created_at"]
+    list_filter = ["status", "created_at"]
+    search_fields = ["filename"]
+    list_select_related = ["created_by"]
+    exclude = ["content"]

@@ -3,7 +3,8 @@ from django.utils.html import format_html
 
 from campaigns.models import Campaign, Channel
 from crm.validators import PHONE
-from leads.models import CompanySize, Lead, ScoringRule
+from leads import importer
+from leads.models import CompanySize, Lead, LeadImport, ScoringRule
 
 Field, Condition = ScoringRule.Field, ScoringRule.Condition
 
@@ -119,3 +120,91 @@ class SendToSalesForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Needed only when the lead does not meet the MQL definition.",
     )
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(label="CSV file", help_text="UTF-8 text, comma or semicolon separated.")
+    campaign = forms.ModelChoiceField(
+        queryset=Campaign.objects.order_by("name"),
+        required=False,
+        empty_label="No campaign",
+        help_text="The campaign these leads came from, if any.",
+    )
+    dayfirst = forms.BooleanField(
+        label="Dates are day first (31/12/2026)", required=False, initial=True
+    )
+    on_duplicate = forms.ChoiceField(
+        label="When a lead already exists",
+        choices=LeadImport.OnDuplicate.choices,
+        initial=LeadImport.OnDuplicate.UPDATE,
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > importer.MAX_BYTES:
+            raise forms.ValidationError("The file is larger than 50 MB: split it and retry.")
+        if not upload.name.lower().endswith((".csv", ".txt")):
+            raise forms.ValidationError("Upload a .csv file (a spreadsheet saved as CSV).")
+        return upload
+
+
+class ImportMappingForm(forms.Form):
+    """One choice per column of the file: which lead field it fills, if any."""
+
+    channel_map = forms.CharField(
+        label="Source names to channels",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "LinkedIn Ads = paid_social"}),
+        help_text="One per line, SOURCE = CHANNEL. Unknown sources become “other” and keep "
+        f"their name. Channels: {', '.join(Channel.values)}.",
+    )
+
+    def __init__(self, *args, header: list[str], mapping: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.header = header
+        by_column = {column: name for name, column in mapping.items()}
+        choices = [("", "— ignore —")] + [(k, label) for k, (label, _) in importer.FIELDS.items()]
+        for index, column in enumerate(header):
+            self.fields[f"col_{index}"] = forms.ChoiceField(
+                label=column or f"Column {index + 1}",
+                choices=choices,
+                required=False,
+                initial=by_column.get(column, ""),
+            )
+
+    def column_fields(self):
+        return [self[f"col_{i}"] for i in range(len(self.header))]
+
+    def clean_channel_map(self):
+        pairs = {}
+        for number, line in enumerate(self.cleaned_data["channel_map"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            source, sep, channel = line.partition("=")
+            channel = channel.strip().casefold()
+            if not sep or not source.strip():
+                raise forms.ValidationError(f"Line {number}: write SOURCE = CHANNEL.")
+            if channel not in Channel.values:
+                raise forms.ValidationError(f"Line {number}: “{channel}” is not a channel.")
+            pairs[source.strip()] = channel
+        return pairs
+
+    def clean(self):
+        cleaned = super().clean()
+        mapping, twice = {}, []
+        for index, column in enumerate(self.header):
+            name = cleaned.get(f"col_{index}")
+            if name:
+                if name in mapping:
+                    twice.append(importer.FIELDS[name][0])
+                mapping[name] = column
+        if twice:
+            raise forms.ValidationError(f"{twice[0]} is chosen for two columns: keep one.")
+        if not set(mapping) & {"email", "external_id"}:
+            raise forms.ValidationError(
+                "Choose the E-mail or External id column: leads are matched on it."
+            )
+        if not set(mapping) & {"first_name", "full_name"}:
+            raise forms.ValidationError("Choose the First name (or Full name) column.")
+        cleaned["mapping"] = mapping
+        return cleaned

@@ -280,7 +280,7 @@ class _Parsed:
     values: dict
 
 
-def _parse_row(line: int, cells: dict[str, str], options: Options, errors: list[RowError]):
+def parse_row(line: int, cells: dict[str, str], options: Options, errors: list[RowError]):
     values, problems = {}, []
     mapping = options.mapping
 
@@ -364,7 +364,7 @@ def run(
         if not any(cell.strip() for cell in cells):
             continue
         result.rows += 1
-        parsed = _parse_row(line, dict(zip(header, cells, strict=False)), options, result.errors)
+        parsed = parse_row(line, dict(zip(header, cells, strict=False)), options, result.errors)
         if parsed is None:
             continue
         if parsed.key in seen and options.on_duplicate == "skip":

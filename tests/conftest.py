@@ -51,3 +51,10 @@ def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness is a quarter second per user: fine for a login, not for a
     # test suite that makes hundreds of users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _imports_inline(settings):
+    # The web process runs an import in a thread of its own; in tests it runs in the request,
+    # where the test database is.
+    settings.HANDOFF_IMPORTS_INLINE = True

@@ -32,3 +32,8 @@ def figure(item) -> str:
 def sub(value, other):
     """`value` minus `other` (for money differences in templates)."""
     return value - other
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key)
