@@ -239,24 +239,28 @@ def parse_date(text: str, *, dayfirst: bool) -> dt.datetime:
     return timezone.make_aware(naive)
 
 
+def _size_key(text: str) -> str:
+    return text.strip().casefold().replace(",", "").replace("–", "-").replace(" ", "")
+
+
+# Every spelling of a size we accept, and the headcount bands, computed once.
+SIZE_NAMES = {
+    _size_key(spelling): value
+    for value, label in CompanySize.choices
+    for spelling in (value, label)
+}
+SIZE_BANDS = [(10, "1-10"), (50, "11-50"), (200, "51-200"), (1000, "201-1000"), (5000, "1001-5000")]
+SIZE_HELP = f"is not a company size ({', '.join(CompanySize.values)} or a headcount)"
+
+
 def parse_company_size(text: str) -> str:
-    cleaned = text.strip().casefold().replace(",", "").replace("–", "-").replace(" ", "")
-    for value, label in CompanySize.choices:
-        if cleaned in {value.casefold(), label.casefold().replace(",", "").replace("–", "-")}:
-            return value
-    if cleaned.isdigit():
-        employees = int(cleaned)
-        for value, upper in [
-            ("1-10", 10),
-            ("11-50", 50),
-            ("51-200", 200),
-            ("201-1000", 1000),
-            ("1001-5000", 5000),
-        ]:
-            if employees <= upper:
-                return value
-        return "5001+"
-    raise ValueError(f"is not a company size ({', '.join(CompanySize.values)} or a headcount)")
+    key = _size_key(text)
+    if key in SIZE_NAMES:
+        return SIZE_NAMES[key]
+    if key.isdigit():
+        employees = int(key)
+        return next((value for upper, value in SIZE_BANDS if employees <= upper), "5001+")
+    raise ValueError(SIZE_HELP)
 
 
 def parse_channel(text: str, channel_map: dict[str, str]) -> tuple[str, str]:
@@ -264,10 +268,14 @@ def parse_channel(text: str, channel_map: dict[str, str]) -> tuple[str, str]:
     key = text.strip().casefold()
     if key in channel_map:
         return channel_map[key], ""
-    for value, label in Channel.choices:
-        if key in {value, label.casefold()}:
-            return value, ""
+    if key in CHANNEL_NAMES:
+        return CHANNEL_NAMES[key], ""
     return Channel.OTHER, text.strip()[:100]
+
+
+CHANNEL_NAMES = {
+    spelling: value for value, label in Channel.choices for spelling in (value, label.casefold())
+}
 
 
 # --- The import ---------------------------------------------------------------------------------
