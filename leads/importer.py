@@ -59,8 +59,8 @@ FIELDS = {
         ["created", "created at", "created date", "date created", "created on", "signup date"],
     ),
 }
-# What an import may change on a lead it already knows.
-UPDATABLE = [
+# The lead fields a file can fill in (a new lead gets "" for those its row lacks).
+CONTACT_FIELDS = [
     "first_name",
     "last_name",
     "email",
@@ -73,9 +73,9 @@ UPDATABLE = [
     "external_id",
     "channel",
     "source_detail",
-    "score",
-    "updated_at",
 ]
+# What an import may change on a lead it already knows.
+UPDATABLE = [*CONTACT_FIELDS, "score", "updated_at"]
 TEXT_LIMITS = {
     "first_name": 100,
     "last_name": 100,
@@ -424,20 +424,7 @@ def _write(batch: list[_Parsed], options: Options, rules, result: Result) -> Non
                     **{k: v for k, v in parsed.values.items() if k != "created_at"},
                 )
                 row.stage_changed_at = row.created_at
-                for name in (
-                    "first_name",
-                    "last_name",
-                    "email",
-                    "phone",
-                    "company",
-                    "job_title",
-                    "industry",
-                    "company_size",
-                    "country",
-                    "external_id",
-                    "channel",
-                    "source_detail",
-                ):
+                for name in CONTACT_FIELDS:
                     setattr(row, name, getattr(row, name, ""))
                 new_rows.append(row)
                 in_batch[parsed.key] = row
