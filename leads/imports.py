@@ -7,7 +7,7 @@ import logging
 import threading
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -52,6 +52,7 @@ def import_queue(*, lead_import: LeadImport, mapping: dict, channel_map: dict) -
 
 
 def _process_in_thread(pk: int) -> None:
+    # A thread gets its own database connection; close it when done, or it lingers.
     try:
         import_process(pk)
     finally:
@@ -73,7 +74,6 @@ def _claim(pk: int) -> bool:
 
 def import_process(pk: int) -> bool:
     """Run one import if nobody else is; True when this call ran it."""
-    close_old_connections()
     if not _claim(pk):
         return False
     lead_import = LeadImport.objects.select_related("campaign").get(pk=pk)
