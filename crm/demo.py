@@ -43,6 +43,7 @@ from leads.models import (
     ScoringRule,
 )
 from reports.models import Quota, ServiceLevelAgreement
+from reports.workhours import Schedule
 
 DEMO_PASSWORD = "handoff-demo"
 HISTORY_DAYS = 182
@@ -289,6 +290,7 @@ class DemoBuilder:
             **common,
         )
         self.slas = [first, second]
+        self.schedules = {sla.pk: Schedule.of(sla) for sla in self.slas}
         self.summary.counts["SLA versions"] = 2
 
     def sla_at(self, when: dt.datetime) -> ServiceLevelAgreement:
@@ -462,6 +464,7 @@ class DemoBuilder:
             account=None,
             recycle_count=0,
             mql_at=None,
+            response_due_at=None,
             accepted_at=None,
             first_response_at=None,
             qualified_at=None,
@@ -519,6 +522,7 @@ class DemoBuilder:
             sla = self.sla_at(at)
             self._transition(plan, lead, Lead.Stage.MQL, at, actor, reason, justification, sla)
             lead.mql_at = at
+            lead.response_due_at = self.schedules[sla.pk].add(at, sla.accept_within_hours)
             lead.accepted_at = lead.first_response_at = lead.qualified_at = None
             lead.owner = None if rng.random() < 0.12 else self._next_rep()
             outcome = self._work_mql(lead, plan, at)

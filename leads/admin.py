@@ -4,6 +4,7 @@ from crm.admin import ReadOnlyAdmin, ReadOnlyInline
 from leads.models import (
     Account,
     Activity,
+    AssignmentCursor,
     FormSubmission,
     Lead,
     LeadImport,
@@ -164,3 +165,9 @@ class LeadImportAdmin(ReadOnlyAdmin):
     search_fields = ["filename"]
     list_select_related = ["created_by"]
     exclude = ["content"]
+
+
+@admin.register(AssignmentCursor)
+class AssignmentCursorAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "last_rep", "updated_at"]
+    search_fields = ["last_rep__username"]

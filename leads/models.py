@@ -202,6 +202,8 @@ class Lead(TimeStampedModel):
     # The timestamps describe the lead's current pass through the funnel (a re-sent lead
     # starts a new response clock); the transition log keeps every pass.
     mql_at = models.DateTimeField("became MQL", null=True, blank=True)
+    # When sales must have accepted or rejected the current MQL, in the SLA's working hours.
+    response_due_at = models.DateTimeField("response due", null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
     first_response_at = models.DateTimeField("first sales response", null=True, blank=True)
     qualified_at = models.DateTimeField(null=True, blank=True)
@@ -214,6 +216,7 @@ class Lead(TimeStampedModel):
         ordering = ["-created_at", "-pk"]
         indexes = [
             models.Index(fields=["stage", "owner", "mql_at"], name="lead_inbox_idx"),
+            models.Index(fields=["stage", "response_due_at"], name="lead_due_idx"),
             models.Index(fields=["owner", "stage"], name="lead_owner_stage_idx"),
             models.Index(fields=["campaign", "created_at"], name="lead_campaign_created_idx"),
             models.Index(fields=["channel", "created_at"], name="lead_channel_created_idx"),
@@ -923,3 +926,16 @@ class LeadImport(TimeStampedModel):
     @property
     def is_finished(self) -> bool:
         return self.status in {self.Status.DONE, self.Status.FAILED}
+
+
+class AssignmentCursor(models.Model):
+    """Where the round-robin stands: the rep who got the last MQL. One row, locked while MQLs
+    are handed out, so two MQLs created at the same moment never take the same turn."""
+
+    last_rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Round-robin after {self.last_rep or 'nobody'}"

@@ -8,8 +8,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from crm.db import bulk_update_rows
 from crm.errors import TransitionError
-from leads import scoring
+from leads import assignment, scoring
 from leads.models import (
     Account,
     DisqualifyReason,
@@ -20,6 +21,7 @@ from leads.models import (
     Opportunity,
     RejectReason,
 )
+from reports import workhours
 from reports.models import ServiceLevelAgreement
 
 Stage = Lead.Stage
@@ -90,8 +92,21 @@ def _send_to_sales(lead: Lead, *, by, justification: str) -> Lead:
     )
     # A new pass through the funnel: the response clock starts again.
     lead.mql_at = now
+    lead.response_due_at = workhours.due_at(sla, now, sla.accept_within_hours)
     lead.accepted_at = lead.first_response_at = lead.qualified_at = None
-    _save(lead, "mql_at", "accepted_at", "first_response_at", "qualified_at")
+    if lead.owner_id is None and sla.assignment == ServiceLevelAgreement.Assignment.ROUND_ROBIN:
+        lead.owner = next(iter(assignment.next_reps(1)), None)
+    _save(
+        lead,
+        "mql_at",
+        "response_due_at",
+        "accepted_at",
+        "first_response_at",
+        "qualified_at",
+        "owner",
+    )
+    if lead.owner_id:
+        assignment.after_commit_notify([lead.pk])
     return lead
 
 
@@ -156,6 +171,9 @@ def leads_promote_qualified(*, lead_ids=None, rules=None) -> int:
     if lead_ids is not None:
         candidates = candidates.filter(pk__in=lead_ids)
     ids = list(candidates.order_by("pk").values_list("pk", flat=True))
+    due = workhours.due_at(sla, now, sla.accept_within_hours)
+    round_robin = sla.assignment == ServiceLevelAgreement.Assignment.ROUND_ROBIN
+    assigned = []
     for start in range(0, len(ids), PROMOTION_CHUNK):
         chunk = ids[start : start + PROMOTION_CHUNK]
         # Lock, then re-check the stage: a person may have moved one of them meanwhile.
@@ -185,8 +203,16 @@ def leads_promote_qualified(*, lead_ids=None, rules=None) -> int:
             stage_changed_at=now,
             stage_reason=MqlReason.SCORE,
             mql_at=now,
+            response_due_at=due,
             updated_at=now,
         )
+        unowned = [lead for lead in leads if lead.owner_id is None]
+        if round_robin and unowned:
+            for lead, rep in zip(unowned, assignment.next_reps(len(unowned)), strict=False):
+                lead.owner_id = rep.pk
+            bulk_update_rows(Lead, [lead for lead in unowned if lead.owner_id], ["owner"])
+        assigned += [lead.pk for lead in leads if lead.owner_id]
+    assignment.after_commit_notify(assigned)
     return len(ids)
 
 

@@ -1,0 +1,76 @@
+"""Round-robin assignment of new MQLs to the active sales reps, and the e-mail that follows."""
+
+from collections import defaultdict
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+
+from crm.roles import Role
+from leads.models import AssignmentCursor, Lead
+
+
+def active_reps():
+    return (
+        get_user_model()
+        .objects.filter(groups__name=Role.SALES, is_active=True)
+        .order_by("pk")
+        .distinct()
+    )
+
+
+def next_reps(count: int) -> list:
+    """The next `count` reps in turn (an empty list when there is no active rep). Must run
+    inside the transaction that assigns them: it holds the cursor's row lock until commit."""
+    if count <= 0:
+        return []
+    reps = list(active_reps())
+    if not reps:
+        return []
+    cursor, _ = AssignmentCursor.objects.get_or_create(pk=1)
+    cursor = AssignmentCursor.objects.select_for_update().get(pk=cursor.pk)
+    after = cursor.last_rep_id or 0
+    # Start with the first rep whose id comes after the last one served (skips reps who left).
+    start = next((i for i, rep in enumerate(reps) if rep.pk > after), 0)
+    chosen = [reps[(start + i) % len(reps)] for i in range(count)]
+    cursor.last_rep = chosen[-1]
+    cursor.save(update_fields=["last_rep", "updated_at"])
+    return chosen
+
+
+def notify_assigned(lead_ids: list[int]) -> None:
+    """One e-mail per rep listing the MQLs just assigned to them. Call through on_commit."""
+    leads = Lead.objects.filter(pk__in=lead_ids, owner__isnull=False).select_related("owner")
+    by_rep = defaultdict(list)
+    for lead in leads.order_by("response_due_at", "pk"):
+        by_rep[lead.owner].append(lead)
+    base = getattr(settings, "HANDOFF_BASE_URL", "").rstrip("/")
+    for rep, assigned in by_rep.items():
+        if not rep.email:
+            continue
+        lines = [
+            f"- {lead} ({lead.company or 'no company'}), due {_when(lead.response_due_at)}: "
+            f"{base}{reverse('leads:lead-detail', args=[lead.pk])}"
+            for lead in assigned[:50]
+        ]
+        if len(assigned) > 50:
+            lines.append(f"… and {len(assigned) - 50} more in your inbox.")
+        count = len(assigned)
+        send_mail(
+            subject=f"{count} new MQL{'s' if count != 1 else ''} for you to accept or reject",
+            message="Accept or reject each one before it is due:\n\n" + "\n".join(lines),
+            from_email=None,
+            recipient_list=[rep.email],
+            fail_silently=True,
+        )
+
+
+def _when(moment) -> str:
+    return f"{moment:%a %d %b %H:%M} UTC" if moment else "now"
+
+
+def after_commit_notify(lead_ids: list[int]) -> None:
+    if lead_ids:
+        transaction.on_commit(lambda: notify_assigned(list(lead_ids)))
