@@ -1,10 +1,18 @@
 from django import forms
+from django.utils import timezone
 from django.utils.html import format_html
 
 from campaigns.models import Campaign, Channel
 from crm.validators import PHONE
 from leads import importer
-from leads.models import CompanySize, Lead, LeadImport, ScoringRule
+from leads.models import (
+    CompanySize,
+    DisqualifyReason,
+    Lead,
+    LeadImport,
+    RejectReason,
+    ScoringRule,
+)
 
 Field, Condition = ScoringRule.Field, ScoringRule.Condition
 
@@ -208,3 +216,63 @@ class ImportMappingForm(forms.Form):
             raise forms.ValidationError("Choose the First name (or Full name) column.")
         cleaned["mapping"] = mapping
         return cleaned
+
+
+class RejectForm(forms.Form):
+    reason = forms.ChoiceField(choices=[("", "Choose a reason…"), *RejectReason.choices])
+    detail = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required when the reason is “Other”; marketing reads it in nurture.",
+    )
+
+
+class DisqualifyForm(forms.Form):
+    ACTIONS = [("disqualify", "Disqualify for good"), ("recycle", "Recycle to marketing nurture")]
+
+    action = forms.ChoiceField(choices=ACTIONS, widget=forms.RadioSelect, initial="recycle")
+    reason = forms.ChoiceField(choices=[("", "Choose a reason…"), *DisqualifyReason.choices])
+    detail = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class QualifyForm(forms.Form):
+    """BANT: what sales confirmed before calling the lead sales-qualified."""
+
+    budget = forms.CharField(max_length=300, help_text="Is money set aside, and how much?")
+    authority = forms.CharField(max_length=300, help_text="Who signs?")
+    need = forms.CharField(max_length=300, help_text="What problem must this solve?")
+    timeline = forms.CharField(max_length=300, help_text="When do they want to decide?")
+
+    def as_detail(self) -> str:
+        return "\n".join(
+            f"{name.capitalize()}: {self.cleaned_data[name].strip()}"
+            for name in ("budget", "authority", "need", "timeline")
+        )
+
+
+class ConvertForm(forms.Form):
+    account_name = forms.CharField(
+        max_length=200, required=False, help_text="An existing account with this name is reused."
+    )
+    opportunity_name = forms.CharField(max_length=200, label="Opportunity name")
+    amount = forms.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    expected_close_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean_expected_close_date(self):
+        day = self.cleaned_data["expected_close_date"]
+        if day < timezone.localdate():
+            raise forms.ValidationError("The expected close date is in the past.")
+        return day
+
+
+class ReassignForm(forms.Form):
+    owner = forms.ModelChoiceField(queryset=None, label="Assign to", empty_label="Choose a rep…")
+
+    def __init__(self, *args, **kwargs):
+        from leads.assignment import active_reps
+
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = active_reps()

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from crm.db import bulk_update_rows
 from crm.errors import TransitionError
+from crm.roles import is_manager, is_rep
 from leads import assignment, scoring
 from leads.models import (
     Account,
@@ -274,6 +275,49 @@ def lead_send_to_sales(*, lead: Lead, by, justification: str = "") -> Lead:
     if lead.stage == Stage.RECYCLED:
         return lead_resend(lead=lead, by=by, justification=justification)
     return lead_mark_mql(lead=lead, by=by, justification=justification)
+
+
+# --- Who works a lead ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def lead_claim(*, lead: Lead, by) -> Lead:
+    """A rep takes an unassigned MQL from the shared queue."""
+    lead = _locked(lead)
+    _check(
+        lead,
+        doing="claimed",
+        from_stages={Stage.MQL},
+        allowed=is_rep(by) or is_manager(by),
+        who="a sales rep",
+    )
+    if lead.owner_id is not None:
+        owner = "you" if lead.owner_id == by.pk else lead.owner
+        raise TransitionError(f"{lead} is already assigned to {owner}.")
+    lead.owner = by
+    lead.save(update_fields=["owner", "updated_at"])
+    return lead
+
+
+@transaction.atomic
+def lead_reassign(*, lead: Lead, by, to) -> Lead:
+    """A manager hands a lead that sales is working to another active rep."""
+    lead = _locked(lead)
+    _check(
+        lead,
+        doing="reassigned",
+        from_stages={Stage.MQL, Stage.SAL, Stage.SQL},
+        allowed=is_manager(by),
+        who="a manager",
+    )
+    if not (to.is_active and is_rep(to)):
+        raise TransitionError(f"{to} is not an active sales rep.")
+    if lead.owner_id == to.pk:
+        raise TransitionError(f"{lead} is already assigned to {to}.")
+    lead.owner = to
+    lead.save(update_fields=["owner", "updated_at"])
+    assignment.after_commit_notify([lead.pk])
+    return lead
 
 
 # --- Sales decides ----------------------------------------------------------------------------

@@ -17,6 +17,7 @@ urlpatterns = [
     path("leads/<int:pk>/", views.LeadDetailView.as_view(), name="lead-detail"),
     path("leads/<int:pk>/edit/", views.LeadUpdateView.as_view(), name="lead-update"),
     path("leads/<int:pk>/send/", views.lead_send, name="lead-send"),
+    path("leads/<int:pk>/<slug:action>/", views.lead_action, name="lead-action"),
     path(
         "opportunities/<int:pk>/", views.OpportunityDetailView.as_view(), name="opportunity-detail"
     ),

@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import OuterRef, Prefetch, Subquery
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import pluralize
 from django.urls import reverse_lazy
@@ -27,9 +27,14 @@ from crm.roles import Role, RoleRequiredMixin, is_manager, role_required
 from leads import importer, imports, scoring, services
 from leads.filters import LeadFilter, NurtureFilter
 from leads.forms import (
+    ConvertForm,
+    DisqualifyForm,
     ImportMappingForm,
     ImportUploadForm,
     LeadForm,
+    QualifyForm,
+    ReassignForm,
+    RejectForm,
     ScoringRuleForm,
     SendToSalesForm,
 )
@@ -91,9 +96,34 @@ class LeadDetailView(RoleRequiredMixin, DetailView):
         context["activities"] = lead.activities.select_related("author")[:50]
         context["submissions"] = lead.submissions.select_related("campaign")[:20]
         context["score_breakdown"] = scoring.breakdown(lead, scoring.active_rules())
-        context["can_edit"] = lead.can_be_edited_by(self.request.user)
-        context["can_send"] = lead.can_be_sent_to_sales_by(self.request.user)
+        user = self.request.user
+        context["can_edit"] = lead.can_be_edited_by(user)
+        context["can_send"] = lead.can_be_sent_to_sales_by(user)
         context["send_form"] = SendToSalesForm()
+        bound = kwargs.get("bound_forms", {})
+        allowed = {
+            "claim": lead.stage == Lead.Stage.MQL
+            and lead.owner_id is None
+            and lead.is_sales_actor(user),
+            "accept": lead.can_be_accepted_by(user),
+            "reject": lead.can_be_rejected_by(user),
+            "qualify": lead.can_be_qualified_by(user),
+            "disqualify": lead.can_be_disqualified_by(user),
+            "convert": lead.can_be_converted_by(user),
+            "reassign": is_manager(user) and lead.stage in {"mql", "sal", "sql"},
+        }
+        initial = {
+            "convert": {
+                "account_name": lead.company,
+                "opportunity_name": f"{lead.company or lead.full_name} — new business",
+            }
+        }
+        context["actions"] = {
+            name: bound.get(name) or (form_class(initial=initial.get(name)) if form_class else None)
+            for name, (form_class, _, _) in LEAD_ACTIONS.items()
+            if allowed[name]
+        }
+        context["open_action"] = kwargs.get("open_action")
         return context
 
 
@@ -489,3 +519,78 @@ def import_errors(request, pk):
     name = lead_import.filename.rsplit(".", 1)[0]
     response["Content-Disposition"] = f'attachment; filename="{name}-errors.csv"'
     return response
+
+
+# --- Sales actions on one lead -------------------------------------------------------------------
+
+
+def _disqualify_or_recycle(lead, by, form):
+    data = form.cleaned_data
+    service = services.lead_disqualify if data["action"] == "disqualify" else services.lead_recycle
+    return service(lead=lead, by=by, reason=data["reason"], detail=data["detail"])
+
+
+# action → (form, what it does, the message when it worked)
+LEAD_ACTIONS = {
+    "accept": (
+        None,
+        lambda lead, by, form: services.lead_accept(lead=lead, by=by),
+        "You accepted {lead}.",
+    ),
+    "claim": (
+        None,
+        lambda lead, by, form: services.lead_claim(lead=lead, by=by),
+        "{lead} is yours now.",
+    ),
+    "reject": (
+        RejectForm,
+        lambda lead, by, form: services.lead_reject(lead=lead, by=by, **form.cleaned_data),
+        "{lead} went back to marketing's nurture.",
+    ),
+    "qualify": (
+        QualifyForm,
+        lambda lead, by, form: services.lead_qualify(lead=lead, by=by, detail=form.as_detail()),
+        "{lead} is sales-qualified.",
+    ),
+    "disqualify": (DisqualifyForm, _disqualify_or_recycle, "{lead} is now {stage}."),
+    "convert": (
+        ConvertForm,
+        lambda lead, by, form: services.lead_convert(lead=lead, by=by, **form.cleaned_data),
+        "{lead} is converted: the opportunity is open.",
+    ),
+    "reassign": (
+        ReassignForm,
+        lambda lead, by, form: services.lead_reassign(
+            lead=lead, by=by, to=form.cleaned_data["owner"]
+        ),
+        "{lead} is reassigned.",
+    ),
+}
+
+
+@role_required(Role.SALES)
+@require_POST
+def lead_action(request, pk, action):
+    """One sales decision on one lead, through its service; refusals become messages."""
+    if action not in LEAD_ACTIONS:
+        raise Http404("No such action.")
+    lead = get_object_or_404(Lead.objects.visible_to(request.user), pk=pk)
+    form_class, run, done = LEAD_ACTIONS[action]
+    form = form_class(request.POST) if form_class else None
+    if form is not None and not form.is_valid():
+        messages.error(request, "Nothing changed: correct the highlighted fields.")
+        view = LeadDetailView(request=request, kwargs={"pk": pk})
+        view.object = lead
+        context = view.get_context_data(object=lead, bound_forms={action: form}, open_action=action)
+        return view.render_to_response(context, status=400)
+    try:
+        outcome = run(lead, request.user, form)
+    except TransitionError as e:
+        messages.error(request, str(e))
+        return redirect(lead)
+    lead.refresh_from_db()
+    messages.success(request, done.format(lead=lead, stage=lead.get_stage_display().lower()))
+    if isinstance(outcome, Opportunity):
+        return redirect(outcome)
+    back = request.POST.get("next")
+    return redirect(back if _is_local(back) else lead)

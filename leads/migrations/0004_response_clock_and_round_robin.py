@@ -32,7 +32,7 @@ def backfill_due_times(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ('reports', '0002_first_sla'),
+        ("reports", "0002_first_sla"),
         ("campaigns", "0002_landing_page_text"),
         ("leads", "0003_lead_imports"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

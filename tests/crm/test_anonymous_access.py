@@ -39,6 +39,7 @@ def sample_kwargs(db):
         "leads:import-status": {"pk": 1},
         "leads:import-errors": {"pk": 1},
         "leads:lead-send": {"pk": LeadFactory().pk},
+        "leads:lead-action": {"pk": LeadFactory().pk, "action": "accept"},
         "leads:rule-delete": rule,
         "leads:lead-detail": {"pk": LeadFactory().pk},
         "leads:opportunity-detail": {"pk": OpportunityFactory().pk},
