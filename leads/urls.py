@@ -5,6 +5,7 @@ from leads import views
 app_name = "leads"
 urlpatterns = [
     path("inbox/", views.InboxView.as_view(), name="inbox"),
+    path("inbox/bulk/", views.inbox_bulk, name="inbox-bulk"),
     path("leads/", views.LeadListView.as_view(), name="lead-list"),
     path("leads/export.csv", views.lead_export, name="lead-export"),
     path("leads/new/", views.LeadCreateView.as_view(), name="lead-create"),

@@ -1,4 +1,7 @@
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import log_in
@@ -26,11 +29,18 @@ def test_each_role_logs_in_and_lands_on_its_home_page(
     expect(page.get_by_role("navigation", name="Main")).to_contain_text(user.get_full_name())
 
 
-def test_rep_sees_their_waiting_mql_on_the_inbox(page, rep):
-    LeadFactory(first_name="Grace", last_name="Hopper", stage="mql", owner=rep)
+def test_rep_sees_their_waiting_mql_on_the_inbox(page, rep, sla):
+    LeadFactory(
+        first_name="Grace",
+        last_name="Hopper",
+        stage="mql",
+        owner=rep,
+        response_due_at=timezone.now() + dt.timedelta(days=3),
+    )
     log_in(page, rep.username, PASSWORD)
-    section = page.get_by_role("region", name="New MQLs to accept or reject")
-    expect(section.get_by_role("link", name="Grace Hopper")).to_be_visible()
+    expect(page.get_by_role("link", name="New MQLs to accept or reject 1")).to_be_visible()
+    expect(page.get_by_role("link", name="Grace Hopper")).to_be_visible()
+    expect(page.get_by_text("due in")).to_be_visible()
 
 
 def test_a_wrong_password_shows_an_error_and_stays_on_the_login_page(page, live_server, rep):

@@ -1,12 +1,10 @@
 import pytest
-from django.urls import reverse
 
 from leads import services
 from leads.models import Lead
 from tests.factories import (
     AccountFactory,
     ActivityFactory,
-    CampaignFactory,
     LeadFactory,
     OpportunityFactory,
     ProposalFactory,
@@ -14,55 +12,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-# --- Inbox -------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("who", "status"), [("rep", 200), ("manager", 200), ("marketer", 403), ("outsider", 403)]
-)
-def test_inbox_access(client, request, who, status):
-    client.force_login(request.getfixturevalue(who))
-    assert client.get(reverse("leads:inbox")).status_code == status
-
-
-def test_inbox_shows_a_rep_their_leads_and_the_queue_but_not_others(client, rep, other_rep):
-    waiting = LeadFactory(first_name="Waiting", stage=Lead.Stage.MQL, owner=rep)
-    accepted = LeadFactory(first_name="Accepted", stage=Lead.Stage.SAL, owner=rep)
-    queued = LeadFactory(first_name="Queued", stage=Lead.Stage.MQL, owner=None)
-    LeadFactory(first_name="Elsewhere", stage=Lead.Stage.MQL, owner=other_rep)
-    client.force_login(rep)
-    sections = {s["key"]: s for s in client.get(reverse("leads:inbox")).context["sections"]}
-    assert sections["to-accept"]["leads"] == [waiting]
-    assert sections["to-qualify"]["leads"] == [accepted]
-    assert sections["queue"]["leads"] == [queued]
-
-
-def test_a_manager_sees_every_rep_s_inbox(client, manager, rep, other_rep):
-    LeadFactory(stage=Lead.Stage.MQL, owner=rep)
-    LeadFactory(stage=Lead.Stage.MQL, owner=other_rep)
-    client.force_login(manager)
-    response = client.get(reverse("leads:inbox"))
-    assert response.context["sections"][0]["count"] == 2
-    assert response.context["show_owner"]
-
-
-def test_inbox_query_count_is_flat(client, rep, django_assert_max_num_queries):
-    campaign = CampaignFactory()
-    LeadFactory.create_batch(40, owner=rep, stage=Lead.Stage.MQL, campaign=campaign)
-    LeadFactory.create_batch(40, owner=rep, stage=Lead.Stage.SAL, campaign=campaign)
-    LeadFactory.create_batch(40, owner=None, stage=Lead.Stage.MQL, campaign=campaign)
-    client.force_login(rep)
-    with django_assert_max_num_queries(10):
-        response = client.get(reverse("leads:inbox"))
-    assert [s["count"] for s in response.context["sections"]] == [40, 40, 40]
-    assert "Showing the 25 oldest of 40" in response.content.decode()
-
-
-def test_inbox_empty_sections_say_so(client, rep):
-    client.force_login(rep)
-    assert client.get(reverse("leads:inbox")).content.decode().count("Nothing here right now.") == 3
 
 
 # --- Lead page ---------------------------------------------------------------------------------

@@ -1,0 +1,165 @@
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from leads.models import Lead
+from tests.factories import CampaignFactory, LeadFactory, SLAFactory
+
+pytestmark = pytest.mark.django_db
+INBOX = reverse("leads:inbox")
+BULK = reverse("leads:inbox-bulk")
+
+
+def mql(owner=None, due_in=dt.timedelta(hours=3), **kwargs):
+    return LeadFactory(
+        stage=Lead.Stage.MQL,
+        owner=owner,
+        response_due_at=timezone.now() + due_in,
+        campaign=kwargs.pop("campaign", None),
+        **kwargs,
+    )
+
+
+def names(client, **params):
+    return [lead.first_name for lead, _ in client.get(INBOX, params).context["rows"]]
+
+
+@pytest.mark.parametrize(
+    ("who", "status"), [("rep", 200), ("manager", 200), ("marketer", 403), ("outsider", 403)]
+)
+def test_inbox_access(client, request, who, status):
+    client.force_login(request.getfixturevalue(who))
+    assert client.get(INBOX).status_code == status
+
+
+def test_sections_hold_the_right_leads_sorted_by_due_time(client, rep, other_rep):
+    mql(rep, dt.timedelta(hours=5), first_name="Later")
+    mql(rep, dt.timedelta(hours=1), first_name="Sooner")
+    mql(rep, -dt.timedelta(hours=2), first_name="Late")
+    LeadFactory(
+        first_name="Accepted",
+        stage=Lead.Stage.SAL,
+        owner=rep,
+        accepted_at=timezone.now(),
+        campaign=None,
+    )
+    mql(None, first_name="Queued")
+    mql(other_rep, first_name="Elsewhere")
+    client.force_login(rep)
+    assert names(client) == ["Late", "Sooner", "Later"]
+    assert names(client, section="to-qualify") == ["Accepted"]
+    assert names(client, section="queue") == ["Queued"]
+    assert names(client, section="overdue") == ["Late"]
+    tabs = {key: count for key, _, count in client.get(INBOX).context["tabs"]}
+    assert tabs == {"to-accept": 3, "to-qualify": 1, "queue": 1, "overdue": 1}
+
+
+def test_due_badges_count_working_hours(client, rep):
+    SLAFactory(
+        effective_from=timezone.now() - dt.timedelta(days=1),
+        working_days=[0, 1, 2, 3, 4, 5, 6],
+        workday_start=dt.time(0, 0),
+        workday_end=dt.time(23, 59, 59),
+        timezone="UTC",
+    )
+    mql(
+        rep, dt.timedelta(hours=2, minutes=10, seconds=30), first_name="Soon", mql_at=timezone.now()
+    )
+    mql(
+        rep,
+        -dt.timedelta(hours=3, minutes=1, seconds=30),
+        first_name="Late",
+        mql_at=timezone.now() - dt.timedelta(hours=7),
+    )
+    client.force_login(rep)
+    badges = {lead.first_name: badge for lead, badge in client.get(INBOX).context["rows"]}
+    assert badges["Soon"] == ("due in 2 h 10 min", "text-bg-light border")
+    assert badges["Late"][0] == "overdue by 3 h 1 min"
+
+
+def test_filters_narrow_the_inbox(client, rep):
+    webinar = CampaignFactory(channel="webinar")
+    mql(rep, first_name="Ada", company="Engines", score=80, campaign=webinar)
+    mql(rep, first_name="Grace", company="Navy", score=20)
+    mql(rep, -dt.timedelta(hours=1), first_name="Alan", company="Bletchley", score=50)
+    client.force_login(rep)
+    assert names(client, q="navy") == ["Grace"]
+    assert names(client, campaign=webinar.pk) == ["Ada"]
+    assert names(client, channel="webinar") == ["Ada"]
+    assert sorted(names(client, score_min=50)) == ["Ada", "Alan"]
+    assert names(client, overdue="on") == ["Alan"]
+    assert "that matches these filters" in client.get(INBOX, {"q": "nobody"}).content.decode()
+
+
+def test_a_manager_sees_every_rep_filters_by_rep_and_sees_the_at_risk(
+    client, manager, rep, other_rep
+):
+    mql(rep, dt.timedelta(minutes=30), first_name="Risky")
+    mql(other_rep, dt.timedelta(days=3), first_name="Calm")
+    client.force_login(manager)
+    assert sorted(names(client)) == ["Calm", "Risky"]
+    assert names(client, rep=other_rep.pk) == ["Calm"]
+    assert names(client, section="at-risk") == ["Risky"]
+    assert client.get(INBOX).context["show_owner"]
+
+
+def test_reps_do_not_get_the_rep_filter_or_the_at_risk_tab(client, rep):
+    client.force_login(rep)
+    context = client.get(INBOX).context
+    assert "rep" not in context["filter"].form.fields
+    assert "at-risk" not in [key for key, _, _ in context["tabs"]]
+
+
+def test_inbox_query_count_is_flat(client, rep, django_assert_max_num_queries):
+    campaign = CampaignFactory()
+    for _ in range(60):
+        mql(rep, campaign=campaign)
+    for _ in range(30):
+        mql(None, campaign=campaign)
+    client.force_login(rep)
+    with django_assert_max_num_queries(10):
+        response = client.get(INBOX)
+    assert len(response.context["rows"]) == 25
+    assert response.context["is_paginated"]
+
+
+def test_bulk_accept_and_claim(client, rep, other_rep):
+    mine = [mql(rep) for _ in range(2)]
+    queued = mql(None)
+    theirs = mql(other_rep)
+    client.force_login(rep)
+    response = client.post(
+        BULK, {"action": "accept", "lead": [lead.pk for lead in [*mine, theirs]]}, follow=True
+    )
+    assert "Accepted 2 leads." in response.content.decode()
+    assert Lead.objects.filter(pk__in=[m.pk for m in mine], stage=Lead.Stage.SAL).count() == 2
+    theirs.refresh_from_db()
+    assert theirs.stage == Lead.Stage.MQL  # not visible to this rep: untouched
+    client.post(BULK, {"action": "claim", "lead": [queued.pk]})
+    queued.refresh_from_db()
+    assert (queued.owner, queued.stage) == (rep, Lead.Stage.MQL)
+
+
+def test_managers_reassign_in_bulk_and_reps_cannot(client, manager, rep, other_rep):
+    leads = [mql(rep) for _ in range(3)]
+    client.force_login(rep)
+    response = client.post(
+        BULK, {"action": "reassign", "owner": other_rep.pk, "lead": [leads[0].pk]}, follow=True
+    )
+    assert "Only a manager" in response.content.decode()
+    client.force_login(manager)
+    client.post(
+        BULK, {"action": "reassign", "owner": other_rep.pk, "lead": [lead.pk for lead in leads]}
+    )
+    assert Lead.objects.filter(owner=other_rep).count() == 3
+
+
+def test_bulk_without_an_action_or_leads_says_so(client, rep):
+    client.force_login(rep)
+    assert "Choose what to do" in client.post(BULK, {}, follow=True).content.decode()
+    assert (
+        "Tick the leads first."
+        in client.post(BULK, {"action": "accept"}, follow=True).content.decode()
+    )
