@@ -463,7 +463,7 @@ def lead_send(request, pk):
         messages.error(request, str(e))
     else:
         messages.success(request, f"{lead} was sent to sales as an MQL.")
-    return redirect(request.POST.get("next") if _is_local(request.POST.get("next")) else lead)
+    return redirect(_back(request, lead))
 
 
 def _is_local(url) -> bool:
