@@ -6,6 +6,7 @@ from campaigns.models import Campaign, Channel
 from crm.validators import PHONE
 from leads import importer
 from leads.models import (
+    Activity,
     CompanySize,
     DisqualifyReason,
     Lead,
@@ -276,3 +277,22 @@ class ReassignForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = active_reps()
+
+
+class ActivityForm(forms.ModelForm):
+    class Meta:
+        model = Activity
+        fields = ["kind", "outcome", "body"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 3, "maxlength": 5000})}
+        labels = {"body": "What happened"}
+
+    def clean_body(self):
+        body = self.cleaned_data["body"].strip()
+        if len(body) > 5000:
+            raise forms.ValidationError("Keep it under 5,000 characters.")
+        return body
+
+
+class ActivityEditForm(ActivityForm):
+    class Meta(ActivityForm.Meta):
+        fields = ["outcome", "body"]

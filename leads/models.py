@@ -4,6 +4,7 @@ Stage changes never happen by assigning `stage`: they go through `leads.services
 the row, checks the rules below and writes the append-only `LeadTransition` trace.
 """
 
+import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
@@ -461,9 +462,16 @@ class Activity(TimeStampedModel):
     def __str__(self):
         return f"{self.get_kind_display()} by {self.author} on {self.subject}"
 
+    # How long an author may still correct or remove what they logged.
+    EDIT_WINDOW = dt.timedelta(minutes=15)
+
     @property
     def subject(self):
         return self.lead or self.opportunity
+
+    def can_be_changed_by(self, user, now=None) -> bool:
+        now = now or timezone.now()
+        return self.author_id == user.pk and now - self.created_at <= self.EDIT_WINDOW
 
     def get_absolute_url(self):
         return self.subject.get_absolute_url()

@@ -14,6 +14,7 @@ from crm.roles import is_manager, is_rep
 from leads import assignment, scoring
 from leads.models import (
     Account,
+    Activity,
     DisqualifyReason,
     FormSubmission,
     Lead,
@@ -275,6 +276,65 @@ def lead_send_to_sales(*, lead: Lead, by, justification: str = "") -> Lead:
     if lead.stage == Stage.RECYCLED:
         return lead_resend(lead=lead, by=by, justification=justification)
     return lead_mark_mql(lead=lead, by=by, justification=justification)
+
+
+# --- Notes and activities --------------------------------------------------------------------
+
+
+@transaction.atomic
+def activity_log(*, by, kind: str, body: str, outcome: str = "", lead=None, opportunity=None):
+    """Log a note, call, e-mail or meeting. The first sales touch on an MQL (a call, e-mail or
+    meeting by its rep or a manager) stops the response clock."""
+    body = (body or "").strip()
+    if not body:
+        raise TransitionError("Write what happened.")
+    if kind not in Activity.Kind.values:
+        raise TransitionError("Choose the kind of activity.")
+    if outcome and outcome not in Activity.Outcome.values:
+        raise TransitionError("Choose an outcome from the list.")
+    now = timezone.now()
+    if lead is not None:
+        lead = _locked(lead)
+        if not (lead.is_marketing_actor(by) or lead.is_sales_actor(by)):
+            raise TransitionError(f"You cannot log activities on {lead}.")
+    elif opportunity is None or not opportunity.is_sales_actor(by):
+        raise TransitionError("Only the deal's owner or a manager can log activities on it.")
+    activity = Activity.objects.create(
+        lead=lead,
+        opportunity=opportunity,
+        kind=kind,
+        outcome=outcome,
+        body=body,
+        author=by,
+        occurred_at=now,
+    )
+    if (
+        lead is not None
+        and kind in Activity.TOUCH_KINDS
+        and lead.stage == Stage.MQL
+        and lead.first_response_at is None
+        and lead.is_sales_actor(by)
+    ):
+        lead.first_response_at = now
+        lead.save(update_fields=["first_response_at", "updated_at"])
+    return activity
+
+
+def activity_change(*, activity, by, body: str, outcome: str = ""):
+    if not activity.can_be_changed_by(by):
+        raise TransitionError("Only its author can change an activity, within 15 minutes.")
+    body = (body or "").strip()
+    if not body:
+        raise TransitionError("Write what happened.")
+    activity.body, activity.outcome = body, outcome
+    activity.save(update_fields=["body", "outcome", "updated_at"])
+    return activity
+
+
+def activity_delete(*, activity, by) -> None:
+    if not activity.can_be_changed_by(by):
+        raise TransitionError("Only its author can delete an activity, within 15 minutes.")
+    activity.delete()
 
 
 # --- Who works a lead ---------------------------------------------------------------------------

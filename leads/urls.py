@@ -18,10 +18,18 @@ urlpatterns = [
     path("leads/<int:pk>/", views.LeadDetailView.as_view(), name="lead-detail"),
     path("leads/<int:pk>/edit/", views.LeadUpdateView.as_view(), name="lead-update"),
     path("leads/<int:pk>/send/", views.lead_send, name="lead-send"),
+    path("leads/<int:pk>/activities/", views.lead_activity, name="lead-activity"),
     path("leads/<int:pk>/<slug:action>/", views.lead_action, name="lead-action"),
     path(
         "opportunities/<int:pk>/", views.OpportunityDetailView.as_view(), name="opportunity-detail"
     ),
+    path(
+        "opportunities/<int:pk>/activities/",
+        views.opportunity_activity,
+        name="opportunity-activity",
+    ),
+    path("activities/<int:pk>/edit/", views.ActivityUpdateView.as_view(), name="activity-update"),
+    path("activities/<int:pk>/delete/", views.ActivityDeleteView.as_view(), name="activity-delete"),
     path("accounts/<int:pk>/", views.AccountDetailView.as_view(), name="account-detail"),
     path("scoring/", views.ScoringRuleListView.as_view(), name="rule-list"),
     path("scoring/new/", views.ScoringRuleCreateView.as_view(), name="rule-create"),

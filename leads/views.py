@@ -30,6 +30,8 @@ from crm.roles import Role, RoleRequiredMixin, is_manager, role_required
 from leads import importer, imports, scoring, services
 from leads.filters import InboxFilter, LeadFilter, NurtureFilter
 from leads.forms import (
+    ActivityEditForm,
+    ActivityForm,
     ConvertForm,
     DisqualifyForm,
     ImportMappingForm,
@@ -43,6 +45,7 @@ from leads.forms import (
 )
 from leads.models import (
     Account,
+    Activity,
     Lead,
     LeadImport,
     LeadTransition,
@@ -199,6 +202,14 @@ def _back(request, fallback: str):
     return back if _is_local(back) else fallback
 
 
+def _with_edit_rights(activities, user) -> list:
+    now = timezone.now()
+    activities = list(activities)
+    for activity in activities:
+        activity.editable = activity.can_be_changed_by(user, now)
+    return activities
+
+
 class LeadDetailView(RoleRequiredMixin, DetailView):
     roles = (Role.MARKETING, Role.SALES)
 
@@ -211,8 +222,11 @@ class LeadDetailView(RoleRequiredMixin, DetailView):
         context = super().get_context_data(**kwargs)
         lead = self.object
         context["transitions"] = lead.transitions.select_related("actor", "sla")
-        context["activities"] = lead.activities.select_related("author")[:50]
+        context["activities"] = _with_edit_rights(
+            lead.activities.select_related("author")[:50], self.request.user
+        )
         context["submissions"] = lead.submissions.select_related("campaign")[:20]
+        context["activity_form"] = ActivityForm()
         context["score_breakdown"] = scoring.breakdown(lead, scoring.active_rules())
         user = self.request.user
         context["can_edit"] = lead.can_be_edited_by(user)
@@ -260,7 +274,12 @@ class OpportunityDetailView(RoleRequiredMixin, DetailView):
         context["proposals"] = opportunity.proposals.select_related("author").prefetch_related(
             Prefetch("lines", queryset=ProposalLine.objects.order_by("position", "pk"))
         )
-        context["activities"] = opportunity.activities.select_related("author")[:50]
+        context["activities"] = _with_edit_rights(
+            opportunity.activities.select_related("author")[:50], self.request.user
+        )
+        context["activity_form"] = (
+            ActivityForm() if opportunity.is_sales_actor(self.request.user) else None
+        )
         return context
 
 
@@ -710,3 +729,91 @@ def lead_action(request, pk, action):
     if isinstance(outcome, Opportunity):
         return redirect(outcome)
     return redirect(_back(request, lead))
+
+
+# --- Notes and activities ------------------------------------------------------------------------
+
+
+def _log_activity(request, **subject):
+    form = ActivityForm(request.POST)
+    target = subject.get("lead") or subject.get("opportunity")
+    if not form.is_valid():
+        errors = "; ".join(e for errs in form.errors.values() for e in errs)
+        messages.error(request, f"Nothing was logged: {errors}")
+        return redirect(target)
+    try:
+        services.activity_log(by=request.user, **subject, **form.cleaned_data)
+    except TransitionError as e:
+        messages.error(request, str(e))
+    else:
+        messages.success(request, f"{form.cleaned_data['kind'].capitalize()} logged.")
+    return redirect(target)
+
+
+@role_required(Role.MARKETING, Role.SALES)
+@require_POST
+def lead_activity(request, pk):
+    lead = get_object_or_404(Lead.objects.visible_to(request.user), pk=pk)
+    return _log_activity(request, lead=lead)
+
+
+@role_required(Role.SALES)
+@require_POST
+def opportunity_activity(request, pk):
+    opportunity = get_object_or_404(Opportunity.objects.visible_to(request.user), pk=pk)
+    return _log_activity(request, opportunity=opportunity)
+
+
+def _visible_activity(user, pk):
+    activity = get_object_or_404(Activity.objects.select_related("lead", "opportunity"), pk=pk)
+    if activity.lead_id:
+        visible = Lead.objects.visible_to(user).filter(pk=activity.lead_id).exists()
+    else:
+        visible = Opportunity.objects.visible_to(user).filter(pk=activity.opportunity_id).exists()
+    if not visible:
+        raise Http404("No such activity.")
+    return activity
+
+
+class ActivityUpdateView(RoleRequiredMixin, FormView):
+    roles = (Role.MARKETING, Role.SALES)
+    form_class = ActivityEditForm
+    template_name = "leads/activity_form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.activity = _visible_activity(request.user, kwargs["pk"])
+            if not self.activity.can_be_changed_by(request.user):
+                raise PermissionDenied("Only its author can change an activity, within 15 minutes.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": self.activity}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(activity=self.activity, **kwargs)
+
+    def form_valid(self, form):
+        try:
+            services.activity_change(
+                activity=self.activity, by=self.request.user, **form.cleaned_data
+            )
+        except TransitionError as e:
+            messages.error(self.request, str(e))
+        else:
+            messages.success(self.request, "Activity saved.")
+        return redirect(self.activity.subject)
+
+
+class ActivityDeleteView(ActivityUpdateView):
+    template_name = "leads/activity_confirm_delete.html"
+
+    def post(self, request, *args, **kwargs):
+        subject = self.activity.subject
+        try:
+            services.activity_delete(activity=self.activity, by=request.user)
+        except TransitionError as e:
+            messages.error(request, str(e))
+        else:
+            messages.success(request, "Activity deleted.")
+        return redirect(subject)
