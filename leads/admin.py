@@ -14,6 +14,7 @@ from leads.models import (
     Proposal,
     ProposalLine,
     ScoringRule,
+    SlaBreach,
 )
 
 
@@ -171,3 +172,11 @@ class LeadImportAdmin(ReadOnlyAdmin):
 class AssignmentCursorAdmin(ReadOnlyAdmin):
     list_display = ["__str__", "last_rep", "updated_at"]
     search_fields = ["last_rep__username"]
+
+
+@admin.register(SlaBreach)
+class SlaBreachAdmin(ReadOnlyAdmin):
+    list_display = ["lead", "due_at", "rep", "alerted_at", "escalated_at"]
+    list_filter = ["due_at", "escalated_at"]
+    search_fields = ["lead__last_name", "lead__email"]
+    list_select_related = ["lead", "rep"]

@@ -46,13 +46,12 @@ def notify_assigned(lead_ids: list[int]) -> None:
     by_rep = defaultdict(list)
     for lead in leads.order_by("response_due_at", "pk"):
         by_rep[lead.owner].append(lead)
-    base = getattr(settings, "HANDOFF_BASE_URL", "").rstrip("/")
     for rep, assigned in by_rep.items():
         if not rep.email:
             continue
         lines = [
             f"- {lead} ({lead.company or 'no company'}), due {_when(lead.response_due_at)}: "
-            f"{base}{reverse('leads:lead-detail', args=[lead.pk])}"
+            f"{lead_link(lead)}"
             for lead in assigned[:50]
         ]
         if len(assigned) > 50:
@@ -65,6 +64,11 @@ def notify_assigned(lead_ids: list[int]) -> None:
             recipient_list=[rep.email],
             fail_silently=True,
         )
+
+
+def lead_link(lead) -> str:
+    base = getattr(settings, "HANDOFF_BASE_URL", "").rstrip("/")
+    return f"{base}{reverse('leads:lead-detail', args=[lead.pk])}"
 
 
 def _when(moment) -> str:

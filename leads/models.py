@@ -947,3 +947,35 @@ class AssignmentCursor(models.Model):
 
     def __str__(self):
         return f"Round-robin after {self.last_rep or 'nobody'}"
+
+
+class SlaBreach(models.Model):
+    """An MQL that went past its response window: recorded once, alerted once, and escalated
+    once when the SLA says so. `check_sla` (cron) writes these."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="breaches")
+    due_at = models.DateTimeField(help_text="The response due time that was missed.")
+    rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sla_breaches",
+        help_text="Who owned the lead when the window closed.",
+    )
+    detected_at = models.DateTimeField(default=timezone.now)
+    alerted_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-due_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["lead", "due_at"], name="breach_once_per_window"),
+        ]
+        indexes = [models.Index(fields=["alerted_at"], name="breach_alerted_idx")]
+
+    def __str__(self):
+        return f"{self.lead} missed {self.due_at:%Y-%m-%d %H:%M}"
+
+    def get_absolute_url(self):
+        return self.lead.get_absolute_url()
