@@ -1,0 +1,32 @@
+"""The leads app's pages, one module per part of the work."""
+
+from leads.views.importing import (  # noqa: F401
+    ImportMappingView,
+    ImportStatusView,
+    ImportUploadView,
+    import_errors,
+)
+from leads.views.inbox import InboxView, inbox_bulk  # noqa: F401
+from leads.views.marketing import (  # noqa: F401
+    LeadCreateView,
+    LeadListView,
+    LeadUpdateView,
+    NurtureView,
+    ScoringRuleCreateView,
+    ScoringRuleDeleteView,
+    ScoringRuleListView,
+    ScoringRuleUpdateView,
+    lead_bulk_send,
+    lead_export,
+    lead_send,
+)
+from leads.views.records import (  # noqa: F401
+    AccountDetailView,
+    ActivityDeleteView,
+    ActivityUpdateView,
+    LeadDetailView,
+    OpportunityDetailView,
+    lead_action,
+    lead_activity,
+    opportunity_activity,
+)

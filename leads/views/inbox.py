@@ -1,0 +1,168 @@
+"""The rep's inbox: what waits for sales, by SLA due time."""
+
+import datetime as dt
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.shortcuts import redirect
+from django.template.defaultfilters import pluralize
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from django.views.generic import (
+    TemplateView,
+)
+
+from crm.errors import TransitionError
+from crm.roles import Role, RoleRequiredMixin, is_manager, role_required
+from leads import services
+from leads.filters import InboxFilter
+from leads.forms import (
+    ReassignForm,
+)
+from leads.models import (
+    Lead,
+)
+from leads.views.common import back_to
+from reports import workhours
+from reports.models import ServiceLevelAgreement
+
+INBOX_PAGE_SIZE = 25
+AT_RISK_WITHIN = dt.timedelta(hours=2)
+
+
+class DueClock:
+    """The response clock of MQLs, in the working hours of the SLA each one arrived under."""
+
+    def __init__(self, now):
+        self.now = now
+        self.versions = list(ServiceLevelAgreement.objects.order_by("-effective_from", "-version"))
+        self.schedules = {}
+
+    def _schedule(self, mql_at):
+        sla = next((v for v in self.versions if v.effective_from <= mql_at), None)
+        if sla is None:
+            return None
+        if sla.pk not in self.schedules:
+            self.schedules[sla.pk] = workhours.Schedule.of(sla)
+        return self.schedules[sla.pk]
+
+    def badge(self, lead) -> tuple[str, str] | None:
+        """("due in 2 h 10 min" or "overdue by 1 day", css) for an MQL waiting for sales."""
+        if lead.stage != Lead.Stage.MQL or not lead.response_due_at or not lead.mql_at:
+            return None
+        schedule = self._schedule(lead.mql_at)
+        if schedule is None:
+            return None
+        if lead.response_due_at <= self.now:
+            late = schedule.between(lead.response_due_at, self.now)
+            return f"overdue by {workhours.describe(late)}", "text-bg-danger"
+        left = schedule.between(self.now, lead.response_due_at)
+        css = (
+            "text-bg-warning"
+            if lead.response_due_at - self.now <= AT_RISK_WITHIN
+            else "text-bg-light border"
+        )
+        return f"due in {workhours.describe(left)}", css
+
+
+class InboxView(RoleRequiredMixin, TemplateView):
+    """The rep's home: MQLs to accept or reject, accepted leads to qualify, the unassigned
+    queue and what is overdue, each sorted by its SLA due time. Managers see every rep's, can
+    filter by rep and see the leads about to breach."""
+
+    roles = (Role.SALES,)
+    template_name = "leads/inbox.html"
+
+    def get_context_data(self, **kwargs):
+        user, now = self.request.user, timezone.now()
+        manager = is_manager(user)
+        filterset = InboxFilter(
+            self.request.GET,
+            queryset=Lead.objects.filter(stage__in=[Lead.Stage.MQL, Lead.Stage.SAL]),
+            request=self.request,
+            manager=manager,
+        )
+        base = filterset.qs
+        mine = Q(owner__isnull=False) if manager else Q(owner=user)
+        mql, sal = Q(stage=Lead.Stage.MQL), Q(stage=Lead.Stage.SAL)
+        late = Q(response_due_at__lt=now)
+        sections = {
+            "to-accept": ("New MQLs to accept or reject", mql & mine, ["response_due_at", "pk"]),
+            "to-qualify": ("Accepted — to qualify", sal & mine, ["accepted_at", "pk"]),
+            "queue": ("Unassigned queue", mql & Q(owner__isnull=True), ["response_due_at", "pk"]),
+            "overdue": (
+                "Overdue",
+                mql & late & (mine | Q(owner__isnull=True)),
+                ["response_due_at", "pk"],
+            ),
+        }
+        if manager:
+            soon = Q(response_due_at__gte=now, response_due_at__lt=now + AT_RISK_WITHIN)
+            sections["at-risk"] = ("About to breach", mql & soon, ["response_due_at", "pk"])
+        counts = base.aggregate(
+            **{key.replace("-", "_"): Count("pk", filter=q) for key, (_, q, _) in sections.items()}
+        )
+        key = self.request.GET.get("section", "to-accept")
+        if key not in sections:
+            key = "to-accept"
+        title, condition, order = sections[key]
+        leads = base.filter(condition).select_related("campaign", "owner").order_by(*order)
+        paginator = Paginator(leads, INBOX_PAGE_SIZE)
+        paginator.count = counts[key.replace("-", "_")]  # already counted with the others
+        page = paginator.get_page(self.request.GET.get("page"))
+        clock = DueClock(now)
+        rows = [(lead, clock.badge(lead)) for lead in page.object_list]
+        context = super().get_context_data(**kwargs)
+        context.update(
+            filter=filterset,
+            tabs=[(k, label, counts[k.replace("-", "_")]) for k, (label, _, _) in sections.items()],
+            section=key,
+            section_title=title,
+            rows=rows,
+            page_obj=page,
+            is_paginated=page.has_other_pages(),
+            show_owner=manager,
+            reassign_form=ReassignForm() if manager else None,
+            filtered=any(v for k, v in self.request.GET.items() if k not in {"page", "section"}),
+        )
+        return context
+
+
+@role_required(Role.SALES)
+@require_POST
+def inbox_bulk(request):
+    """Accept, claim or (managers) reassign the ticked leads, one service call each."""
+    action = request.POST.get("action")
+    ids = [int(pk) for pk in request.POST.getlist("lead") if pk.isdigit()][:100]
+    leads = Lead.objects.visible_to(request.user).filter(pk__in=ids).order_by("pk")
+    if action == "accept":
+        run = lambda lead: services.lead_accept(lead=lead, by=request.user)  # noqa: E731
+    elif action == "claim":
+        run = lambda lead: services.lead_claim(lead=lead, by=request.user)  # noqa: E731
+    elif action == "reassign":
+        form = ReassignForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Choose the rep to reassign the leads to.")
+            return redirect(back_to(request, "leads:inbox"))
+        to = form.cleaned_data["owner"]
+        run = lambda lead: services.lead_reassign(lead=lead, by=request.user, to=to)  # noqa: E731
+    else:
+        messages.error(request, "Choose what to do with the ticked leads.")
+        return redirect(back_to(request, "leads:inbox"))
+    done, refused = 0, []
+    for lead in leads:
+        try:
+            run(lead)
+            done += 1
+        except TransitionError as e:
+            refused.append(str(e))
+    if not ids:
+        messages.error(request, "Tick the leads first.")
+    if done:
+        verb = {"accept": "Accepted", "claim": "Claimed", "reassign": "Reassigned"}[action]
+        messages.success(request, f"{verb} {done} lead{pluralize(done)}.")
+    if refused:
+        more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
+        messages.warning(request, f"{len(refused)} not done: {refused[0]}{more}")
+    return redirect(back_to(request, "leads:inbox"))

@@ -1,0 +1,299 @@
+"""One lead, deal or account: its page, the sales actions on it, its notes and activities."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.views.decorators.http import require_POST
+from django.views.generic import (
+    DetailView,
+    FormView,
+)
+
+from crm.db import count_of, sum_of
+from crm.errors import TransitionError
+from crm.roles import Role, RoleRequiredMixin, is_manager, role_required
+from leads import scoring, services
+from leads.forms import (
+    ActivityEditForm,
+    ActivityForm,
+    ConvertForm,
+    DisqualifyForm,
+    QualifyForm,
+    ReassignForm,
+    RejectForm,
+    SendToSalesForm,
+)
+from leads.models import (
+    Account,
+    Activity,
+    Lead,
+    Opportunity,
+    ProposalLine,
+)
+from leads.views.common import back_to, with_edit_rights
+
+
+class LeadDetailView(RoleRequiredMixin, DetailView):
+    roles = (Role.MARKETING, Role.SALES)
+
+    def get_queryset(self):
+        return Lead.objects.visible_to(self.request.user).select_related(
+            "campaign", "owner", "account", "opportunity"
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        lead = self.object
+        context["transitions"] = lead.transitions.select_related("actor", "sla")
+        context["activities"] = with_edit_rights(
+            lead.activities.select_related("author")[:50], self.request.user
+        )
+        context["submissions"] = lead.submissions.select_related("campaign")[:20]
+        context["activity_form"] = ActivityForm()
+        context["score_breakdown"] = scoring.breakdown(lead, scoring.active_rules())
+        user = self.request.user
+        context["can_edit"] = lead.can_be_edited_by(user)
+        context["can_send"] = lead.can_be_sent_to_sales_by(user)
+        context["send_form"] = SendToSalesForm()
+        bound = kwargs.get("bound_forms", {})
+        allowed = {
+            "claim": lead.stage == Lead.Stage.MQL
+            and lead.owner_id is None
+            and lead.is_sales_actor(user),
+            "accept": lead.can_be_accepted_by(user),
+            "reject": lead.can_be_rejected_by(user),
+            "qualify": lead.can_be_qualified_by(user),
+            "disqualify": lead.can_be_disqualified_by(user),
+            "convert": lead.can_be_converted_by(user),
+            "reassign": is_manager(user) and lead.stage in {"mql", "sal", "sql"},
+        }
+        initial = {
+            "convert": {
+                "account_name": lead.company,
+                "opportunity_name": f"{lead.company or lead.full_name} — new business",
+            }
+        }
+        context["actions"] = {
+            name: bound.get(name) or (form_class(initial=initial.get(name)) if form_class else None)
+            for name, (form_class, _, _) in LEAD_ACTIONS.items()
+            if allowed[name]
+        }
+        context["open_action"] = kwargs.get("open_action")
+        return context
+
+
+class OpportunityDetailView(RoleRequiredMixin, DetailView):
+    roles = (Role.MARKETING, Role.SALES)
+
+    def get_queryset(self):
+        return Opportunity.objects.visible_to(self.request.user).select_related(
+            "account", "owner", "lead__campaign"
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        opportunity = self.object
+        context["stage_changes"] = opportunity.stage_changes.select_related("actor")
+        context["proposals"] = opportunity.proposals.select_related("author").prefetch_related(
+            Prefetch("lines", queryset=ProposalLine.objects.order_by("position", "pk"))
+        )
+        context["activities"] = with_edit_rights(
+            opportunity.activities.select_related("author")[:50], self.request.user
+        )
+        context["activity_form"] = (
+            ActivityForm() if opportunity.is_sales_actor(self.request.user) else None
+        )
+        return context
+
+
+class AccountDetailView(RoleRequiredMixin, DetailView):
+    roles = (Role.MARKETING, Role.SALES)
+
+    def get_queryset(self):
+        won = Opportunity.objects.won()
+        return (
+            Account.objects.visible_to(self.request.user)
+            .select_related("owner")
+            .annotate(
+                won_revenue=sum_of(won, "amount", "account"),
+                open_pipeline=sum_of(Opportunity.objects.open(), "amount", "account"),
+                deal_count=count_of(Opportunity.objects.all(), "account"),
+            )
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        account = self.object
+        context["opportunities"] = (
+            Opportunity.objects.visible_to(self.request.user)
+            .filter(account=account)
+            .select_related("owner")[:50]
+        )
+        context["contacts"] = Lead.objects.visible_to(self.request.user).filter(account=account)[
+            :50
+        ]
+        return context
+
+
+# --- Sales actions on one lead -------------------------------------------------------------------
+
+
+def _disqualify_or_recycle(lead, by, form):
+    data = form.cleaned_data
+    service = services.lead_disqualify if data["action"] == "disqualify" else services.lead_recycle
+    return service(lead=lead, by=by, reason=data["reason"], detail=data["detail"])
+
+
+# action → (form, what it does, the message when it worked)
+LEAD_ACTIONS = {
+    "accept": (
+        None,
+        lambda lead, by, form: services.lead_accept(lead=lead, by=by),
+        "You accepted {lead}.",
+    ),
+    "claim": (
+        None,
+        lambda lead, by, form: services.lead_claim(lead=lead, by=by),
+        "{lead} is yours now.",
+    ),
+    "reject": (
+        RejectForm,
+        lambda lead, by, form: services.lead_reject(lead=lead, by=by, **form.cleaned_data),
+        "{lead} went back to marketing's nurture.",
+    ),
+    "qualify": (
+        QualifyForm,
+        lambda lead, by, form: services.lead_qualify(lead=lead, by=by, detail=form.as_detail()),
+        "{lead} is sales-qualified.",
+    ),
+    "disqualify": (DisqualifyForm, _disqualify_or_recycle, "{lead} is now {stage}."),
+    "convert": (
+        ConvertForm,
+        lambda lead, by, form: services.lead_convert(lead=lead, by=by, **form.cleaned_data),
+        "{lead} is converted: the opportunity is open.",
+    ),
+    "reassign": (
+        ReassignForm,
+        lambda lead, by, form: services.lead_reassign(
+            lead=lead, by=by, to=form.cleaned_data["owner"]
+        ),
+        "{lead} is reassigned.",
+    ),
+}
+
+
+@role_required(Role.SALES)
+@require_POST
+def lead_action(request, pk, action):
+    """One sales decision on one lead, through its service; refusals become messages."""
+    if action not in LEAD_ACTIONS:
+        raise Http404("No such action.")
+    lead = get_object_or_404(Lead.objects.visible_to(request.user), pk=pk)
+    form_class, run, done = LEAD_ACTIONS[action]
+    form = form_class(request.POST) if form_class else None
+    if form is not None and not form.is_valid():
+        messages.error(request, "Nothing changed: correct the highlighted fields.")
+        view = LeadDetailView(request=request, kwargs={"pk": pk})
+        view.object = lead
+        context = view.get_context_data(object=lead, bound_forms={action: form}, open_action=action)
+        return view.render_to_response(context, status=400)
+    try:
+        outcome = run(lead, request.user, form)
+    except TransitionError as e:
+        messages.error(request, str(e))
+        return redirect(lead)
+    lead.refresh_from_db()
+    messages.success(request, done.format(lead=lead, stage=lead.get_stage_display().lower()))
+    if isinstance(outcome, Opportunity):
+        return redirect(outcome)
+    return redirect(back_to(request, lead))
+
+
+# --- Notes and activities ------------------------------------------------------------------------
+
+
+def _log_activity(request, **subject):
+    form = ActivityForm(request.POST)
+    target = subject.get("lead") or subject.get("opportunity")
+    if not form.is_valid():
+        errors = "; ".join(e for errs in form.errors.values() for e in errs)
+        messages.error(request, f"Nothing was logged: {errors}")
+        return redirect(target)
+    try:
+        services.activity_log(by=request.user, **subject, **form.cleaned_data)
+    except TransitionError as e:
+        messages.error(request, str(e))
+    else:
+        messages.success(request, f"{form.cleaned_data['kind'].capitalize()} logged.")
+    return redirect(target)
+
+
+@role_required(Role.MARKETING, Role.SALES)
+@require_POST
+def lead_activity(request, pk):
+    lead = get_object_or_404(Lead.objects.visible_to(request.user), pk=pk)
+    return _log_activity(request, lead=lead)
+
+
+@role_required(Role.SALES)
+@require_POST
+def opportunity_activity(request, pk):
+    opportunity = get_object_or_404(Opportunity.objects.visible_to(request.user), pk=pk)
+    return _log_activity(request, opportunity=opportunity)
+
+
+def _visible_activity(user, pk):
+    activity = get_object_or_404(Activity.objects.select_related("lead", "opportunity"), pk=pk)
+    if activity.lead_id:
+        visible = Lead.objects.visible_to(user).filter(pk=activity.lead_id).exists()
+    else:
+        visible = Opportunity.objects.visible_to(user).filter(pk=activity.opportunity_id).exists()
+    if not visible:
+        raise Http404("No such activity.")
+    return activity
+
+
+class ActivityUpdateView(RoleRequiredMixin, FormView):
+    roles = (Role.MARKETING, Role.SALES)
+    form_class = ActivityEditForm
+    template_name = "leads/activity_form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.activity = _visible_activity(request.user, kwargs["pk"])
+            if not self.activity.can_be_changed_by(request.user):
+                raise PermissionDenied("Only its author can change an activity, within 15 minutes.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": self.activity}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(activity=self.activity, **kwargs)
+
+    def form_valid(self, form):
+        try:
+            services.activity_change(
+                activity=self.activity, by=self.request.user, **form.cleaned_data
+            )
+        except TransitionError as e:
+            messages.error(self.request, str(e))
+        else:
+            messages.success(self.request, "Activity saved.")
+        return redirect(self.activity.subject)
+
+
+class ActivityDeleteView(ActivityUpdateView):
+    template_name = "leads/activity_confirm_delete.html"
+
+    def post(self, request, *args, **kwargs):
+        subject = self.activity.subject
+        try:
+            services.activity_delete(activity=self.activity, by=request.user)
+        except TransitionError as e:
+            messages.error(request, str(e))
+        else:
+            messages.success(request, "Activity deleted.")
+        return redirect(subject)
