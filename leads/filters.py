@@ -6,7 +6,14 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, Channel
 from crm.roles import Role
-from leads.models import DisqualifyReason, Lead, RejectReason
+from leads.models import (
+    REASON_LABELS,
+    Activity,
+    DisqualifyReason,
+    Lead,
+    LeadTransition,
+    RejectReason,
+)
 
 DATE = forms.DateInput(attrs={"type": "date"})
 # Why sales sent a lead back: rejected MQLs and recycled SALs or SQLs.
@@ -129,3 +136,117 @@ class InboxFilter(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(stage=Lead.Stage.MQL, response_due_at__lt=timezone.now())
+
+
+# What a handoff event is, from its transition's stages.
+HANDOFF_EVENTS = {
+    "sent": ("Sent to sales", Q(from_stage="new", to_stage="mql")),
+    "resent": ("Re-sent from nurture", Q(from_stage="recycled", to_stage="mql")),
+    "accepted": ("Accepted", Q(to_stage="sal")),
+    "rejected": ("Rejected", Q(from_stage="mql", to_stage="recycled")),
+    "recycled": ("Recycled by sales", Q(from_stage__in=["sal", "sql"], to_stage="recycled")),
+    "qualified": ("Qualified", Q(to_stage="sql")),
+    "disqualified": ("Disqualified", Q(to_stage="disqualified")),
+    "converted": ("Converted", Q(to_stage="converted")),
+}
+
+
+def handoff_event(from_stage: str, to_stage: str) -> str:
+    if to_stage == "mql":
+        return "Re-sent from nurture" if from_stage == "recycled" else "Sent to sales"
+    if to_stage == "recycled":
+        return "Rejected" if from_stage == "mql" else "Recycled by sales"
+    return {
+        "sal": "Accepted",
+        "sql": "Qualified",
+        "disqualified": "Disqualified",
+        "converted": "Converted",
+    }.get(to_stage, to_stage)
+
+
+class HandoffFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search lead name, e-mail or company")
+    outcome = django_filters.ChoiceFilter(
+        choices=[(key, label) for key, (label, _) in HANDOFF_EVENTS.items()],
+        method="by_event",
+        label="Event",
+        empty_label="Any event",
+    )
+    reason = django_filters.ChoiceFilter(
+        choices=lambda: sorted(REASON_LABELS.items(), key=lambda c: c[1]), empty_label="Any reason"
+    )
+    campaign = django_filters.ModelChoiceFilter(
+        field_name="lead__campaign",
+        queryset=lambda request: Campaign.objects.order_by("name"),
+        empty_label="Any campaign",
+    )
+    channel = django_filters.ChoiceFilter(
+        field_name="lead__channel", choices=Channel.choices, empty_label="Any channel"
+    )
+    rep = django_filters.ModelChoiceFilter(
+        field_name="actor", queryset=lambda request: sales_reps(), empty_label="Anyone", label="By"
+    )
+    date_from = django_filters.DateFilter(
+        field_name="at", lookup_expr="date__gte", label="On or after", widget=DATE
+    )
+    date_to = django_filters.DateFilter(
+        field_name="at", lookup_expr="date__lte", label="On or before", widget=DATE
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=[("at", "when"), ("lead__last_name", "lead"), ("took", "took")],
+        widget=forms.HiddenInput,
+    )
+
+    class Meta:
+        model = LeadTransition
+        fields = []
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(lead__first_name__icontains=value)
+            | Q(lead__last_name__icontains=value)
+            | Q(lead__email__icontains=value)
+            | Q(lead__company__icontains=value)
+        )
+
+    def by_event(self, queryset, name, value):
+        return queryset.filter(HANDOFF_EVENTS[value][1]) if value in HANDOFF_EVENTS else queryset
+
+
+class ActivityFilter(django_filters.FilterSet):
+    author = django_filters.ModelChoiceFilter(
+        queryset=lambda request: (
+            get_user_model().objects.filter(is_active=True).order_by("first_name", "last_name")
+        ),
+        empty_label="Anyone",
+    )
+    kind = django_filters.ChoiceFilter(choices=Activity.Kind.choices, empty_label="Any kind")
+    outcome = django_filters.ChoiceFilter(
+        choices=[c for c in Activity.Outcome.choices if c[0]], empty_label="Any outcome"
+    )
+    record = django_filters.ChoiceFilter(
+        choices=[("lead", "Leads"), ("opportunity", "Opportunities")],
+        method="by_record",
+        label="On",
+        empty_label="Leads and opportunities",
+    )
+    date_from = django_filters.DateFilter(
+        field_name="occurred_at", lookup_expr="date__gte", label="On or after", widget=DATE
+    )
+    date_to = django_filters.DateFilter(
+        field_name="occurred_at", lookup_expr="date__lte", label="On or before", widget=DATE
+    )
+
+    class Meta:
+        model = Activity
+        fields = []
+
+    def by_record(self, queryset, name, value):
+        if value == "lead":
+            return queryset.filter(lead__isnull=False)
+        if value == "opportunity":
+            return queryset.filter(opportunity__isnull=False)
+        return queryset

@@ -37,3 +37,11 @@ def sub(value, other):
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key)
+
+
+@register.filter
+def duration(delta) -> str:
+    """A time span as a person reads it ("2 h 10 min", "3 days 4 h")."""
+    from reports.workhours import describe
+
+    return describe(delta) if delta is not None else "—"

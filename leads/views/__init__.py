@@ -1,5 +1,10 @@
 """The leads app's pages, one module per part of the work."""
 
+from leads.views.history import (  # noqa: F401
+    ActivityListView,
+    HandoffListView,
+    handoff_export,
+)
 from leads.views.importing import (  # noqa: F401
     ImportMappingView,
     ImportStatusView,

@@ -102,9 +102,13 @@ def test_a_user_without_a_role_is_told_so(client, outsider):
 @pytest.mark.parametrize(
     ("who", "shown", "hidden"),
     [
-        ("marketer", ["Leads", "Nurture", "Campaigns", "Scoring", "Reports"], ["Inbox", "Admin"]),
-        ("rep", ["Inbox", "Reports"], ["Leads", "Campaigns", "Scoring", "Admin"]),
-        ("manager", ["Inbox", "Leads", "Campaigns", "Scoring", "Reports", "Admin"], []),
+        (
+            "marketer",
+            ["Leads", "Nurture", "Campaigns", "Scoring", "Handoffs", "Reports"],
+            ["Inbox", "Admin"],
+        ),
+        ("rep", ["Inbox", "Handoffs", "Reports"], ["Leads", "Campaigns", "Scoring", "Admin"]),
+        ("manager", ["Inbox", "Leads", "Campaigns", "Scoring", "Handoffs", "Reports", "Admin"], []),
     ],
 )
 def test_the_navbar_shows_only_what_the_role_may_use(client, request, who, shown, hidden):
