@@ -15,6 +15,7 @@ from crm.db import count_of, sum_of
 from crm.errors import TransitionError
 from crm.roles import Role, RoleRequiredMixin, is_manager, role_required
 from leads import scoring, services
+from leads.filters import handoff_event
 from leads.forms import (
     ActivityEditForm,
     ActivityForm,
@@ -46,11 +47,22 @@ class LeadDetailView(RoleRequiredMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         lead = self.object
-        context["transitions"] = lead.transitions.select_related("actor", "sla")
-        context["activities"] = with_edit_rights(
+        transitions = list(lead.transitions.select_related("actor", "sla"))
+        for transition in transitions:
+            transition.event = handoff_event(transition.from_stage, transition.to_stage)
+        activities = with_edit_rights(
             lead.activities.select_related("author")[:50], self.request.user
         )
-        context["submissions"] = lead.submissions.select_related("campaign")[:20]
+        submissions = list(lead.submissions.select_related("campaign")[:20])
+        # One timeline, newest first: stage changes, notes and activities, form submissions.
+        context["timeline"] = sorted(
+            [("transition", t.at, t) for t in transitions]
+            + [("activity", a.occurred_at, a) for a in activities]
+            + [("submission", s.submitted_at, s) for s in submissions],
+            key=lambda item: item[1],
+            reverse=True,
+        )
+        context["recycles"] = [t for t in transitions if t.to_stage == Lead.Stage.RECYCLED]
         context["activity_form"] = ActivityForm()
         context["score_breakdown"] = scoring.breakdown(lead, scoring.active_rules())
         user = self.request.user

@@ -52,7 +52,7 @@ def test_a_rep_works_the_handoff_from_inbox_to_opportunity(
     page.get_by_label("Budget").fill("30k this year")
     page.get_by_label("Authority").fill("COO signs")
     page.get_by_label("Need").fill("Lost handoffs")
-    page.get_by_label("Timeline").fill("This quarter")
+    page.get_by_role("textbox", name="Timeline").fill("This quarter")
     page.get_by_role("button", name="Qualify", exact=True).click()
     expect(page.get_by_role("status").first).to_contain_text("is sales-qualified")
     page.get_by_text("Convert to an opportunity").click()

@@ -51,7 +51,10 @@ def test_lead_page_shows_the_history(client, sla, marketer, rep, django_assert_m
     assert "Ada Lovelace" in html
     assert "Bad timing" in html
     assert "Budget frozen." in html
-    assert len(response.context["activities"]) == 20
+    kinds = [kind for kind, _, _ in response.context["timeline"]]
+    assert (kinds.count("activity"), kinds.count("transition")) == (20, 3)
+    assert "Recycled by sales" in html
+    assert "Sent back to marketing 1 time" in html
 
 
 # --- Opportunity and account pages -------------------------------------------------------------
