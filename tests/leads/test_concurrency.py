@@ -61,3 +61,16 @@ def test_accept_and_reject_at_once_leave_one_decision(rep, manager):
     lead.refresh_from_db()
     assert lead.transitions.count() == 1
     assert lead.stage == lead.transitions.get().to_stage
+
+
+def test_two_reps_claiming_the_same_queued_mql_one_gets_it(rep, other_rep):
+    lead = LeadFactory(stage=Lead.Stage.MQL, owner=None)
+    results = _race(
+        lambda: services.lead_claim(lead=lead, by=rep),
+        lambda: services.lead_claim(lead=lead, by=other_rep),
+    )
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert len(errors) == 1
+    assert "is already assigned to" in str(errors[0])
+    lead.refresh_from_db()
+    assert lead.owner in (rep, other_rep)
