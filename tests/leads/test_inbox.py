@@ -114,9 +114,9 @@ def test_reps_do_not_get_the_rep_filter_or_the_at_risk_tab(client, rep):
 
 def test_inbox_query_count_is_flat(client, rep, django_assert_max_num_queries):
     campaign = CampaignFactory()
-    for _ in range(60):
+    for _ in range(150):
         mql(rep, campaign=campaign)
-    for _ in range(30):
+    for _ in range(60):
         mql(None, campaign=campaign)
     client.force_login(rep)
     with django_assert_max_num_queries(10):
