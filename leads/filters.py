@@ -30,9 +30,10 @@ def sales_reps():
     )
 
 
-class LeadFilter(django_filters.FilterSet):
+class LeadAttributesFilter(django_filters.FilterSet):
+    """The filters every list of leads offers: search, source, score and capture date."""
+
     q = django_filters.CharFilter(method="search", label="Search name, e-mail or company")
-    stage = django_filters.ChoiceFilter(choices=Lead.Stage.choices, empty_label="Any stage")
     campaign = django_filters.ModelChoiceFilter(
         queryset=lambda request: Campaign.objects.order_by("name"), empty_label="Any campaign"
     )
@@ -48,20 +49,6 @@ class LeadFilter(django_filters.FilterSet):
     )
     created_before = django_filters.DateFilter(
         field_name="created_at", lookup_expr="date__lte", label="Created on or before", widget=DATE
-    )
-    owner = django_filters.ModelChoiceFilter(
-        queryset=lambda request: sales_reps(), empty_label="Any owner"
-    )
-    country = django_filters.CharFilter(lookup_expr="iexact")
-    ordering = django_filters.OrderingFilter(
-        fields=[
-            ("last_name", "name"),
-            ("company", "company"),
-            ("score", "score"),
-            ("stage", "stage"),
-            ("created_at", "created"),
-        ],
-        widget=forms.HiddenInput,
     )
 
     class Meta:
@@ -80,6 +67,24 @@ class LeadFilter(django_filters.FilterSet):
         )
 
 
+class LeadFilter(LeadAttributesFilter):
+    stage = django_filters.ChoiceFilter(choices=Lead.Stage.choices, empty_label="Any stage")
+    owner = django_filters.ModelChoiceFilter(
+        queryset=lambda request: sales_reps(), empty_label="Any owner"
+    )
+    country = django_filters.CharFilter(lookup_expr="iexact")
+    ordering = django_filters.OrderingFilter(
+        fields=[
+            ("last_name", "name"),
+            ("company", "company"),
+            ("score", "score"),
+            ("stage", "stage"),
+            ("created_at", "created"),
+        ],
+        widget=forms.HiddenInput,
+    )
+
+
 class NurtureFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search name, e-mail or company")
     reason = django_filters.ChoiceFilter(
@@ -93,39 +98,16 @@ class NurtureFilter(django_filters.FilterSet):
         model = Lead
         fields = []
 
-    search = LeadFilter.search
+    search = LeadAttributesFilter.search
 
 
-class InboxFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search name, e-mail or company")
-    campaign = django_filters.ModelChoiceFilter(
-        queryset=lambda request: Campaign.objects.order_by("name"), empty_label="Any campaign"
-    )
-    channel = django_filters.ChoiceFilter(choices=Channel.choices, empty_label="Any channel")
-    score_min = django_filters.NumberFilter(
-        field_name="score", lookup_expr="gte", label="Score at least"
-    )
-    score_max = django_filters.NumberFilter(
-        field_name="score", lookup_expr="lte", label="Score at most"
-    )
-    created_after = django_filters.DateFilter(
-        field_name="created_at", lookup_expr="date__gte", label="Created on or after", widget=DATE
-    )
-    created_before = django_filters.DateFilter(
-        field_name="created_at", lookup_expr="date__lte", label="Created on or before", widget=DATE
-    )
+class InboxFilter(LeadAttributesFilter):
     overdue = django_filters.BooleanFilter(
         method="only_overdue", label="Overdue only", widget=forms.CheckboxInput
     )
     rep = django_filters.ModelChoiceFilter(
         field_name="owner", queryset=lambda request: sales_reps(), empty_label="Every rep"
     )
-
-    class Meta:
-        model = Lead
-        fields = []
-
-    search = LeadFilter.search
 
     def __init__(self, *args, manager: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
