@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from campaigns.models import Campaign, Channel
-from crm.roles import Role
+from leads.assignment import active_reps
 from leads.models import (
     REASON_LABELS,
     Activity,
@@ -23,11 +23,7 @@ RECYCLE_REASONS = sorted(
 
 
 def sales_reps():
-    return (
-        get_user_model()
-        .objects.filter(groups__name=Role.SALES, is_active=True)
-        .order_by("first_name", "last_name", "username")
-    )
+    return active_reps().order_by("first_name", "last_name", "username")
 
 
 class LeadAttributesFilter(django_filters.FilterSet):

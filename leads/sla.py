@@ -12,7 +12,6 @@ from crm.roles import Role
 from leads import assignment
 from leads.models import Lead, SlaBreach
 from reports import workhours
-from reports.models import ServiceLevelAgreement
 
 
 @dataclass
@@ -72,13 +71,13 @@ def _alert(breach: SlaBreach) -> None:
 def _escalate(now) -> int:
     """Reassign MQLs still untouched past the SLA's escalation window to the next rep."""
     escalated = 0
-    versions = list(ServiceLevelAgreement.objects.order_by("-effective_from", "-version"))
+    history = workhours.SlaHistory()
     candidates = SlaBreach.objects.filter(
         escalated_at=None, lead__stage=Lead.Stage.MQL, lead__first_response_at=None
     ).select_related("lead")
     for breach in candidates:
         lead = breach.lead
-        sla = next((v for v in versions if v.effective_from <= lead.mql_at), None)
+        sla = history.at(lead.mql_at)
         if sla is None or sla.escalate_after_hours is None:
             continue
         if workhours.due_at(sla, lead.mql_at, sla.escalate_after_hours) > now:

@@ -84,3 +84,25 @@ def describe(delta: dt.timedelta) -> str:
     if hours:
         return f"{hours} h {minutes} min" if minutes else f"{hours} h"
     return f"{minutes} min"
+
+
+class SlaHistory:
+    """Every SLA version, read once, to find the one in force at many moments (each MQL is
+    judged by the terms that applied when it arrived) without a query per lead."""
+
+    def __init__(self):
+        from reports.models import ServiceLevelAgreement
+
+        self.versions = list(ServiceLevelAgreement.objects.order_by("-effective_from", "-version"))
+        self._schedules = {}
+
+    def at(self, when: dt.datetime):
+        return next((v for v in self.versions if v.effective_from <= when), None)
+
+    def schedule_at(self, when: dt.datetime) -> Schedule | None:
+        sla = self.at(when)
+        if sla is None:
+            return None
+        if sla.pk not in self._schedules:
+            self._schedules[sla.pk] = Schedule.of(sla)
+        return self._schedules[sla.pk]

@@ -1,7 +1,11 @@
 """Helpers shared by the lead pages."""
 
+from django.contrib import messages
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+
+from crm.errors import TransitionError
 
 
 def back_to(request, fallback):
@@ -20,3 +24,25 @@ def with_edit_rights(activities, user) -> list:
 
 def is_local_url(url) -> bool:
     return bool(url) and url_has_allowed_host_and_scheme(url, allowed_hosts=None)
+
+
+def ticked_ids(request, limit: int) -> list[int]:
+    """The lead ids ticked on a list page, at most `limit` of them."""
+    return [int(pk) for pk in request.POST.getlist("lead") if pk.isdigit()][:limit]
+
+
+def apply_to_each(request, leads, run, *, done: str, refused_word: str) -> None:
+    """Run one service call per lead and say how many went through (`done` takes the count
+    and its plural ending) and the first refusal."""
+    count, refused = 0, []
+    for lead in leads:
+        try:
+            run(lead)
+            count += 1
+        except TransitionError as e:
+            refused.append(str(e))
+    if count:
+        messages.success(request, done.format(count=count, s=pluralize(count)))
+    if refused:
+        more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
+        messages.warning(request, f"{len(refused)} {refused_word}: {refused[0]}{more}")

@@ -6,14 +6,12 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.shortcuts import redirect
-from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.generic import (
     TemplateView,
 )
 
-from crm.errors import TransitionError
 from crm.roles import Role, RoleRequiredMixin, is_manager, role_required
 from leads import services
 from leads.filters import InboxFilter
@@ -23,9 +21,8 @@ from leads.forms import (
 from leads.models import (
     Lead,
 )
-from leads.views.common import back_to
+from leads.views.common import apply_to_each, back_to, ticked_ids
 from reports import workhours
-from reports.models import ServiceLevelAgreement
 
 INBOX_PAGE_SIZE = 25
 AT_RISK_WITHIN = dt.timedelta(hours=2)
@@ -36,22 +33,13 @@ class DueClock:
 
     def __init__(self, now):
         self.now = now
-        self.versions = list(ServiceLevelAgreement.objects.order_by("-effective_from", "-version"))
-        self.schedules = {}
-
-    def _schedule(self, mql_at):
-        sla = next((v for v in self.versions if v.effective_from <= mql_at), None)
-        if sla is None:
-            return None
-        if sla.pk not in self.schedules:
-            self.schedules[sla.pk] = workhours.Schedule.of(sla)
-        return self.schedules[sla.pk]
+        self.history = workhours.SlaHistory()
 
     def badge(self, lead) -> tuple[str, str] | None:
         """("due in 2 h 10 min" or "overdue by 1 day", css) for an MQL waiting for sales."""
         if lead.stage != Lead.Stage.MQL or not lead.response_due_at or not lead.mql_at:
             return None
-        schedule = self._schedule(lead.mql_at)
+        schedule = self.history.schedule_at(lead.mql_at)
         if schedule is None:
             return None
         if lead.response_due_at <= self.now:
@@ -134,7 +122,7 @@ class InboxView(RoleRequiredMixin, TemplateView):
 def inbox_bulk(request):
     """Accept, claim or (managers) reassign the ticked leads, one service call each."""
     action = request.POST.get("action")
-    ids = [int(pk) for pk in request.POST.getlist("lead") if pk.isdigit()][:100]
+    ids = ticked_ids(request, limit=100)
     leads = Lead.objects.visible_to(request.user).filter(pk__in=ids).order_by("pk")
     if action == "accept":
         run = lambda lead: services.lead_accept(lead=lead, by=request.user)  # noqa: E731
@@ -150,19 +138,8 @@ def inbox_bulk(request):
     else:
         messages.error(request, "Choose what to do with the ticked leads.")
         return redirect(back_to(request, "leads:inbox"))
-    done, refused = 0, []
-    for lead in leads:
-        try:
-            run(lead)
-            done += 1
-        except TransitionError as e:
-            refused.append(str(e))
     if not ids:
         messages.error(request, "Tick the leads first.")
-    if done:
-        verb = {"accept": "Accepted", "claim": "Claimed", "reassign": "Reassigned"}[action]
-        messages.success(request, f"{verb} {done} lead{pluralize(done)}.")
-    if refused:
-        more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
-        messages.warning(request, f"{len(refused)} not done: {refused[0]}{more}")
+    verb = {"accept": "Accepted", "claim": "Claimed", "reassign": "Reassigned"}[action]
+    apply_to_each(request, leads, run, done=verb + " {count} lead{s}.", refused_word="not done")
     return redirect(back_to(request, "leads:inbox"))

@@ -5,7 +5,6 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.shortcuts import get_object_or_404, redirect
-from django.template.defaultfilters import pluralize
 from django.urls import reverse_lazy
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -32,7 +31,7 @@ from leads.models import (
     LeadTransition,
     ScoringRule,
 )
-from leads.views.common import back_to
+from leads.views.common import apply_to_each, back_to, ticked_ids
 
 # --- Marketing's lead pages ----------------------------------------------------------------------
 
@@ -148,25 +147,16 @@ def lead_send(request, pk):
 @require_POST
 def lead_bulk_send(request):
     """Send the ticked leads to sales; those short of the MQL definition need one by one."""
-    ids = [int(pk) for pk in request.POST.getlist("lead") if pk.isdigit()][:200]
-    leads = Lead.objects.visible_to(request.user).filter(pk__in=ids).order_by("pk")
-    sent, refused = 0, []
-    for lead in leads:
-        try:
-            services.lead_send_to_sales(lead=lead, by=request.user)
-            sent += 1
-        except TransitionError as e:
-            refused.append(str(e))
+    ids = ticked_ids(request, limit=200)
     if not ids:
         messages.error(request, "Tick the leads to send first.")
-    if sent:
-        messages.success(request, f"Sent {sent} lead{pluralize(sent)} to sales.")
-    if refused:
-        messages.warning(
-            request,
-            f"{len(refused)} not sent: {refused[0]}"
-            + (f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""),
-        )
+    apply_to_each(
+        request,
+        Lead.objects.visible_to(request.user).filter(pk__in=ids).order_by("pk"),
+        lambda lead: services.lead_send_to_sales(lead=lead, by=request.user),
+        done="Sent {count} lead{s} to sales.",
+        refused_word="not sent",
+    )
     return redirect(back_to(request, "leads:lead-list"))
 
 
