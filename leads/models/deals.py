@@ -1,0 +1,235 @@
+"""Accounts and opportunities (deals), with their append-only stage and amount history."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+
+from crm.models import TimeStampedModel
+from crm.roles import Role, has_role, is_manager, is_rep
+from leads.models.base import AppendOnlyModel, CompanySize, to_cents
+from leads.models.leads import Lead
+
+# --- Accounts and opportunities ---------------------------------------------------------------
+
+
+class AccountQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self if has_role(user, Role.MARKETING, Role.SALES) else self.none()
+
+
+class Account(TimeStampedModel):
+    """The company a deal is with; a customer from its first won deal."""
+
+    name = models.CharField(max_length=200)
+    industry = models.CharField(max_length=100, blank=True)
+    company_size = models.CharField(max_length=10, choices=CompanySize.choices, blank=True)
+    website = models.URLField(blank=True)
+    country = models.CharField(max_length=100, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="accounts",
+    )
+    customer_since = models.DateField(null=True, blank=True, db_index=True)
+
+    objects = AccountQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="account_name_unique_ci"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("leads:account-detail", kwargs={"pk": self.pk})
+
+    @property
+    def is_customer(self) -> bool:
+        return self.customer_since is not None
+
+
+class OpportunityQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Managers and marketers read every deal; a rep reads their own."""
+        if has_role(user, Role.MARKETING):
+            return self
+        if is_rep(user):
+            return self.filter(owner=user)
+        return self.none()
+
+    def open(self):
+        return self.exclude(stage__in=Opportunity.CLOSED_STAGES)
+
+    def won(self):
+        return self.filter(stage=Opportunity.Stage.WON)
+
+
+class OpportunityStage(models.TextChoices):
+    DISCOVERY = "discovery", "Discovery"
+    DEMO = "demo", "Demo"
+    PROPOSAL = "proposal", "Proposal"
+    NEGOTIATION = "negotiation", "Negotiation"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+
+
+class Opportunity(TimeStampedModel):
+    Stage = OpportunityStage
+
+    class Type(models.TextChoices):
+        NEW_BUSINESS = "new_business", "New business"
+        UPSELL = "upsell", "Upsell"
+        RENEWAL = "renewal", "Renewal"
+
+    class LostReason(models.TextChoices):
+        PRICE = "price", "Price"
+        COMPETITOR = "competitor", "Competitor"
+        NO_DECISION = "no_decision", "No decision"
+        TIMING = "timing", "Timing"
+        PRODUCT_FIT = "product_fit", "Product fit"
+        OTHER = "other", "Other"
+
+    OPEN_STAGES = [Stage.DISCOVERY, Stage.DEMO, Stage.PROPOSAL, Stage.NEGOTIATION]
+    CLOSED_STAGES = [Stage.WON, Stage.LOST]
+    DEFAULT_PROBABILITY = {
+        Stage.DISCOVERY: 10,
+        Stage.DEMO: 25,
+        Stage.PROPOSAL: 50,
+        Stage.NEGOTIATION: 75,
+        Stage.WON: 100,
+        Stage.LOST: 0,
+    }
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="opportunities")
+    lead = models.OneToOneField(
+        Lead,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="opportunity",
+        help_text="The lead this deal was converted from; empty for sales-sourced deals.",
+    )
+    name = models.CharField(max_length=200)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="opportunities"
+    )
+    stage = models.CharField(max_length=12, choices=Stage.choices, default=Stage.DISCOVERY)
+    probability = models.PositiveSmallIntegerField(
+        default=10, help_text="Chance of winning, in percent."
+    )
+    amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    expected_close_date = models.DateField()
+    closed_date = models.DateField(null=True, blank=True)
+    lost_reason = models.CharField(max_length=20, choices=LostReason.choices, blank=True)
+    lost_detail = models.TextField(blank=True)
+    type = models.CharField(max_length=12, choices=Type.choices, default=Type.NEW_BUSINESS)
+    stage_changed_at = models.DateTimeField(default=timezone.now)
+
+    objects = OpportunityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["expected_close_date", "pk"]
+        verbose_name_plural = "opportunities"
+        indexes = [
+            models.Index(fields=["owner", "stage"], name="opportunity_owner_stage_idx"),
+            models.Index(
+                fields=["stage", "expected_close_date"], name="opportunity_stage_close_idx"
+            ),
+            models.Index(fields=["closed_date", "stage"], name="opportunity_closed_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gte=0), name="opportunity_amount_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(probability__gte=0, probability__lte=100),
+                name="opportunity_probability_percent",
+            ),
+            models.CheckConstraint(
+                condition=Q(stage__in=OpportunityStage.values), name="opportunity_stage_valid"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(stage__in=["won", "lost"], closed_date__isnull=False)
+                    | (~Q(stage__in=["won", "lost"]) & Q(closed_date__isnull=True))
+                ),
+                name="opportunity_closed_date_iff_closed",
+            ),
+            models.CheckConstraint(
+                condition=~Q(stage="lost") | ~Q(lost_reason=""),
+                name="opportunity_lost_has_reason",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("leads:opportunity-detail", kwargs={"pk": self.pk})
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage not in self.CLOSED_STAGES
+
+    @property
+    def weighted_amount(self) -> Decimal:
+        return to_cents(self.amount * self.probability / 100)
+
+    def is_sales_actor(self, user) -> bool:
+        return is_manager(user) or (is_rep(user) and self.owner_id == user.pk)
+
+    def record_change(self, *, by, from_stage="", from_amount=None, note="", at=None):
+        return OpportunityStageChange.objects.create(
+            opportunity=self,
+            from_stage=from_stage,
+            to_stage=self.stage,
+            from_amount=from_amount,
+            to_amount=self.amount,
+            actor=by,
+            at=at or timezone.now(),
+            note=note,
+        )
+
+
+class OpportunityStageChange(AppendOnlyModel):
+    """A deal's stage or amount change (the first row, with no `from_stage`, is its creation)."""
+
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.PROTECT, related_name="stage_changes"
+    )
+    from_stage = models.CharField(max_length=12, choices=Opportunity.Stage.choices, blank=True)
+    to_stage = models.CharField(max_length=12, choices=Opportunity.Stage.choices)
+    from_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    to_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="opportunity_changes",
+    )
+    at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [
+            models.Index(fields=["opportunity", "at"], name="oppchange_opportunity_at_idx"),
+            models.Index(fields=["to_stage", "at"], name="oppchange_to_at_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.opportunity}: {self.from_stage or 'created'} → {self.to_stage}"
+
+    def get_absolute_url(self):
+        return self.opportunity.get_absolute_url()

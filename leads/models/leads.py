@@ -1,0 +1,435 @@
+"""Leads, their stage history and the notes and activities logged on them.
+
+Stage changes never happen by assigning `stage`: they go through `leads.services`, which locks
+the row, checks the rules below and writes the append-only `LeadTransition` trace.
+"""
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+
+from campaigns.models import Channel
+from crm.models import TimeStampedModel
+from crm.roles import Role, has_role, is_manager, is_marketer, is_rep
+from leads.models.base import AppendOnlyModel, CompanySize
+
+# --- Leads ------------------------------------------------------------------------------------
+
+
+class RejectReason(models.TextChoices):
+    """Why sales sent an MQL back to marketing."""
+
+    NOT_ICP = "not_icp", "Not our ideal customer"
+    NO_BUDGET = "no_budget", "No budget"
+    WRONG_CONTACT = "wrong_contact", "Wrong contact"
+    DUPLICATE = "duplicate", "Duplicate"
+    STUDENT_OR_COMPETITOR = "student_or_competitor", "Student or competitor"
+    BAD_DATA = "bad_data", "Bad data"
+    EXISTING_CUSTOMER = "existing_customer", "Already a customer"
+    OTHER = "other", "Other"
+
+
+class DisqualifyReason(models.TextChoices):
+    """Why sales closed a lead for good (disqualify) or handed it back to nurture (recycle)."""
+
+    NO_BUDGET = "no_budget", "No budget"
+    NO_AUTHORITY = "no_authority", "No authority"
+    NO_NEED = "no_need", "No need"
+    BAD_TIMING = "bad_timing", "Bad timing"
+    UNRESPONSIVE = "unresponsive", "Did not respond"
+    NOT_ICP = "not_icp", "Not our ideal customer"
+    COMPETITOR = "competitor", "Chose a competitor"
+    OTHER = "other", "Other"
+
+
+class MqlReason(models.TextChoices):
+    """How a lead became an MQL."""
+
+    SCORE = "score", "Met the MQL definition"
+    MANUAL = "manual", "Sent to sales by marketing"
+    OVERRIDE = "override", "Sent to sales by override"
+
+
+REASON_LABELS = {
+    **dict(MqlReason.choices),
+    **dict(DisqualifyReason.choices),
+    **dict(RejectReason.choices),
+}
+
+
+class LeadQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Managers and marketers read every lead; a rep reads their own and the open queue."""
+        if has_role(user, Role.MARKETING):
+            return self
+        if is_rep(user):
+            return self.filter(Q(owner=user) | Q(owner__isnull=True, stage=Lead.Stage.MQL))
+        return self.none()
+
+    def awaiting_acceptance(self):
+        return self.filter(stage=Lead.Stage.MQL)
+
+    def unassigned(self):
+        return self.filter(owner__isnull=True)
+
+    def owned_by(self, user):
+        return self.filter(owner=user)
+
+    def in_nurture(self):
+        return self.filter(stage=Lead.Stage.RECYCLED)
+
+
+class LeadStage(models.TextChoices):
+    NEW = "new", "New"
+    MQL = "mql", "MQL"
+    SAL = "sal", "SAL"
+    SQL = "sql", "SQL"
+    CONVERTED = "converted", "Converted"
+    RECYCLED = "recycled", "Recycled"
+    DISQUALIFIED = "disqualified", "Disqualified"
+
+
+class Lead(TimeStampedModel):
+    Stage = LeadStage
+
+    # The funnel: which stage may follow which. Services enforce it; tests walk all of it.
+    TRANSITIONS = {
+        Stage.NEW: {Stage.MQL},
+        Stage.MQL: {Stage.SAL, Stage.RECYCLED},
+        Stage.SAL: {Stage.SQL, Stage.DISQUALIFIED, Stage.RECYCLED},
+        Stage.SQL: {Stage.CONVERTED, Stage.DISQUALIFIED, Stage.RECYCLED},
+        Stage.RECYCLED: {Stage.MQL},
+        Stage.CONVERTED: set(),
+        Stage.DISQUALIFIED: set(),
+    }
+
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100, blank=True)
+    email = models.EmailField("e-mail", max_length=254, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    company = models.CharField(max_length=200, blank=True)
+    job_title = models.CharField(max_length=200, blank=True)
+    industry = models.CharField(max_length=100, blank=True)
+    company_size = models.CharField(max_length=10, choices=CompanySize.choices, blank=True)
+    country = models.CharField(max_length=100, blank=True)
+    external_id = models.CharField(
+        "external id", max_length=100, blank=True, help_text="The lead's id in an imported file."
+    )
+
+    campaign = models.ForeignKey(
+        "campaigns.Campaign",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="leads",
+        help_text="The campaign that brought the lead in.",
+    )
+    channel = models.CharField(max_length=20, choices=Channel.choices, blank=True)
+    # The source as an import named it, when it is not one of our channels.
+    source_detail = models.CharField("original source", max_length=100, blank=True)
+    score = models.IntegerField(default=0)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="leads",
+        help_text="The sales rep working the lead; empty means the shared queue.",
+    )
+    account = models.ForeignKey(
+        "Account",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="contacts",
+        help_text="The company this person belongs to, once sales knows it.",
+    )
+    stage = models.CharField(max_length=12, choices=Stage.choices, default=Stage.NEW)
+    stage_changed_at = models.DateTimeField(default=timezone.now)
+    # The reason code of the last stage change (why it was recycled or disqualified).
+    stage_reason = models.CharField(max_length=30, blank=True)
+    recycle_count = models.PositiveIntegerField(default=0)
+    # How many times the person filled in a campaign form (a scoring input).
+    submission_count = models.PositiveIntegerField(default=0)
+
+    # The timestamps describe the lead's current pass through the funnel (a re-sent lead
+    # starts a new response clock); the transition log keeps every pass.
+    mql_at = models.DateTimeField("became MQL", null=True, blank=True)
+    # When sales must have accepted or rejected the current MQL, in the SLA's working hours.
+    response_due_at = models.DateTimeField("response due", null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField("first sales response", null=True, blank=True)
+    qualified_at = models.DateTimeField(null=True, blank=True)
+    converted_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = LeadQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["stage", "owner", "mql_at"], name="lead_inbox_idx"),
+            models.Index(fields=["stage", "response_due_at"], name="lead_due_idx"),
+            models.Index(fields=["owner", "stage"], name="lead_owner_stage_idx"),
+            models.Index(fields=["campaign", "created_at"], name="lead_campaign_created_idx"),
+            models.Index(fields=["channel", "created_at"], name="lead_channel_created_idx"),
+            models.Index(fields=["mql_at"], name="lead_mql_at_idx"),
+            models.Index(fields=["accepted_at"], name="lead_accepted_at_idx"),
+            models.Index(fields=["first_response_at"], name="lead_first_response_idx"),
+            models.Index(fields=["qualified_at"], name="lead_qualified_at_idx"),
+            models.Index(fields=["converted_at"], name="lead_converted_at_idx"),
+            models.Index(fields=["closed_at"], name="lead_closed_at_idx"),
+            models.Index(Lower("last_name"), Lower("first_name"), name="lead_name_idx"),
+            models.Index(Lower("company"), name="lead_company_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"), condition=~Q(email=""), name="lead_email_unique_ci"
+            ),
+            models.UniqueConstraint(
+                fields=["external_id"], condition=~Q(external_id=""), name="lead_external_id_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(stage__in=LeadStage.values), name="lead_stage_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(channel="") | Q(channel__in=Channel.values), name="lead_channel_valid"
+            ),
+            # Every stage after `new` is reached through MQL.
+            models.CheckConstraint(
+                condition=Q(stage="new") | Q(mql_at__isnull=False), name="lead_past_new_has_mql_at"
+            ),
+        ]
+
+    def __str__(self):
+        return self.full_name
+
+    def get_absolute_url(self):
+        return reverse("leads:lead-detail", kwargs={"pk": self.pk})
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def stage_reason_label(self) -> str:
+        return REASON_LABELS.get(self.stage_reason, self.stage_reason)
+
+    def clean(self):
+        if self.email:
+            self.email = self.email.strip()
+            duplicates = Lead.objects.filter(email__iexact=self.email).exclude(pk=self.pk)
+            if duplicates.exists():
+                raise ValidationError({"email": "Another lead already has this e-mail address."})
+
+    # --- Questions about one lead, asked by the services and by the templates -----------------
+
+    def can_move_to(self, stage: str) -> bool:
+        return stage in self.TRANSITIONS[self.stage]
+
+    def is_sales_actor(self, user) -> bool:
+        """May `user` act for sales on this lead: its owner, any rep while unowned, a manager."""
+        if is_manager(user):
+            return True
+        return is_rep(user) and (self.owner_id is None or self.owner_id == user.pk)
+
+    def is_marketing_actor(self, user) -> bool:
+        return is_manager(user) or is_marketer(user)
+
+    def can_be_edited_by(self, user) -> bool:
+        """Marketing edits any lead; a rep edits the contact details of their own."""
+        return self.is_marketing_actor(user) or (is_rep(user) and self.owner_id == user.pk)
+
+    def can_be_sent_to_sales_by(self, user) -> bool:
+        return self.stage in {self.Stage.NEW, self.Stage.RECYCLED} and self.is_marketing_actor(user)
+
+    def can_be_accepted_by(self, user) -> bool:
+        return self.stage == self.Stage.MQL and self.is_sales_actor(user)
+
+    def can_be_rejected_by(self, user) -> bool:
+        return self.can_be_accepted_by(user)
+
+    def can_be_qualified_by(self, user) -> bool:
+        return (
+            self.stage == self.Stage.SAL
+            and self.owner_id is not None
+            and (is_manager(user) or self.owner_id == user.pk)
+        )
+
+    def can_be_disqualified_by(self, user) -> bool:
+        return self.stage in {self.Stage.SAL, self.Stage.SQL} and (
+            is_manager(user) or (is_rep(user) and self.owner_id == user.pk)
+        )
+
+    can_be_recycled_by = can_be_disqualified_by
+
+    def can_be_converted_by(self, user) -> bool:
+        return self.stage == self.Stage.SQL and (
+            is_manager(user) or (is_rep(user) and self.owner_id == user.pk)
+        )
+
+    def move_to(self, stage: str, *, by=None, reason: str = "", detail: str = "", **trace):
+        """Change the stage and write its trace. Callers (the services) hold the row lock and
+        have checked the rules; this only refuses what the funnel never allows."""
+        if not self.can_move_to(stage):
+            raise ValueError(f"{self.stage} → {stage} is not a funnel transition.")
+        now = trace.pop("at", None) or timezone.now()
+        transition = LeadTransition.objects.create(
+            lead=self,
+            from_stage=self.stage,
+            to_stage=stage,
+            actor=by,
+            at=now,
+            reason=reason,
+            detail=detail,
+            **trace,
+        )
+        self.stage = stage
+        self.stage_changed_at = now
+        self.stage_reason = reason
+        return transition
+
+
+class LeadTransition(AppendOnlyModel):
+    """One stage change of one lead: who (empty = the system), when, why. Never edited."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="transitions")
+    from_stage = models.CharField(max_length=12, choices=Lead.Stage.choices)
+    to_stage = models.CharField(max_length=12, choices=Lead.Stage.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="lead_transitions",
+        help_text="Empty when the system made the change.",
+    )
+    at = models.DateTimeField(default=timezone.now)
+    reason = models.CharField(max_length=30, blank=True)
+    detail = models.TextField(blank=True)
+    sla = models.ForeignKey(
+        "reports.ServiceLevelAgreement",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The SLA version in force when the lead became an MQL.",
+    )
+    # Why a lead qualified as MQL: its score, the definition checked and the rules that matched.
+    qualification = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [
+            models.Index(fields=["lead", "at"], name="transition_lead_at_idx"),
+            models.Index(fields=["to_stage", "at"], name="transition_to_at_idx"),
+            models.Index(fields=["actor", "at"], name="transition_actor_at_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(from_stage=F("to_stage")), name="transition_changes_stage"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.lead}: {self.from_stage} → {self.to_stage} at {self.at:%Y-%m-%d %H:%M}"
+
+    def get_absolute_url(self):
+        return self.lead.get_absolute_url()
+
+    @property
+    def actor_label(self) -> str:
+        if self.actor is None:
+            return "system"
+        return self.actor.get_full_name() or self.actor.get_username()
+
+    @property
+    def reason_label(self) -> str:
+        return REASON_LABELS.get(self.reason, self.reason)
+
+
+# --- Activities -------------------------------------------------------------------------------
+
+
+class ActivityKind(models.TextChoices):
+    NOTE = "note", "Note"
+    CALL = "call", "Call"
+    EMAIL = "email", "E-mail"
+    MEETING = "meeting", "Meeting"
+
+
+class Activity(TimeStampedModel):
+    """A note, call, e-mail or meeting logged on a lead or an opportunity."""
+
+    Kind = ActivityKind
+
+    class Outcome(models.TextChoices):
+        NONE = "", "—"
+        CONNECTED = "connected", "Connected"
+        LEFT_MESSAGE = "left_message", "Left a message"
+        NO_ANSWER = "no_answer", "No answer"
+        MEETING_BOOKED = "meeting_booked", "Meeting booked"
+        HELD = "held", "Held"
+        NO_SHOW = "no_show", "No-show"
+        REPLIED = "replied", "Replied"
+
+    # Kinds that are a sales touch (they stop the response clock); a note is not.
+    TOUCH_KINDS = {Kind.CALL, Kind.EMAIL, Kind.MEETING}
+
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, null=True, blank=True, related_name="activities"
+    )
+    opportunity = models.ForeignKey(
+        "Opportunity", on_delete=models.CASCADE, null=True, blank=True, related_name="activities"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.NOTE)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    body = models.TextField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="activities"
+    )
+    occurred_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        verbose_name_plural = "activities"
+        indexes = [
+            models.Index(fields=["lead", "occurred_at"], name="activity_lead_idx"),
+            models.Index(fields=["opportunity", "occurred_at"], name="activity_opportunity_idx"),
+            models.Index(fields=["author", "occurred_at"], name="activity_author_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(lead__isnull=False, opportunity__isnull=True)
+                    | Q(lead__isnull=True, opportunity__isnull=False)
+                ),
+                name="activity_on_lead_or_opportunity",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=ActivityKind.values), name="activity_kind_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} by {self.author} on {self.subject}"
+
+    # How long an author may still correct or remove what they logged.
+    EDIT_WINDOW = dt.timedelta(minutes=15)
+
+    @property
+    def subject(self):
+        return self.lead or self.opportunity
+
+    def can_be_changed_by(self, user, now=None) -> bool:
+        now = now or timezone.now()
+        return self.author_id == user.pk and now - self.created_at <= self.EDIT_WINDOW
+
+    def get_absolute_url(self):
+        return self.subject.get_absolute_url()

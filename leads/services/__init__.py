@@ -1,0 +1,56 @@
+"""Every state change of a lead, a deal or a proposal, one module per sub-domain. Views, commands
+and tests call these; none of them writes a stage, an amount or a status directly."""
+
+from leads.services.deals import (
+    opportunity_close_lost,
+    opportunity_close_won,
+    opportunity_move,
+    parse_money,
+)
+from leads.services.leads import (
+    MQL_DECIDERS,
+    activity_change,
+    activity_delete,
+    activity_log,
+    lead_accept,
+    lead_capture,
+    lead_claim,
+    lead_convert,
+    lead_disqualify,
+    lead_mark_mql,
+    lead_qualify,
+    lead_reassign,
+    lead_recycle,
+    lead_reject,
+    lead_rescore,
+    lead_resend,
+    lead_send_to_sales,
+    leads_promote_qualified,
+    leads_rescore_all,
+)
+
+__all__ = [
+    "MQL_DECIDERS",
+    "activity_change",
+    "activity_delete",
+    "activity_log",
+    "lead_accept",
+    "lead_capture",
+    "lead_claim",
+    "lead_convert",
+    "lead_disqualify",
+    "lead_mark_mql",
+    "lead_qualify",
+    "lead_reassign",
+    "lead_recycle",
+    "lead_reject",
+    "lead_rescore",
+    "lead_resend",
+    "lead_send_to_sales",
+    "leads_promote_qualified",
+    "leads_rescore_all",
+    "opportunity_close_lost",
+    "opportunity_close_won",
+    "opportunity_move",
+    "parse_money",
+]
