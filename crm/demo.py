@@ -41,7 +41,9 @@ from leads.models import (
     ProposalLine,
     RejectReason,
     ScoringRule,
+    StageProbability,
 )
+from leads.models.proposals import line_total, proposal_totals
 from reports.models import Quota, ServiceLevelAgreement
 from reports.workhours import Schedule
 
@@ -216,6 +218,7 @@ class DemoBuilder:
         self.summary = Summary()
         self.accounts: dict[str, Account] = {}
         self.customer_since: dict[int, dt.date] = {}
+        self.probabilities = StageProbability.table()
 
     # --- People and agreements ------------------------------------------------------------
 
@@ -746,7 +749,7 @@ class DemoBuilder:
                 name=deal["name"][:200],
                 owner=deal["owner"],
                 stage=stage,
-                probability=Opportunity.DEFAULT_PROBABILITY[stage],
+                probability=self.probabilities[stage],
                 amount=deal["amount"],
                 expected_close_date=deal["expected_close"],
                 closed_date=closed_at.date() if closed_at else None,
@@ -813,8 +816,6 @@ class DemoBuilder:
             Opportunity.Stage.LOST: Proposal.Status.DECLINED,
         }.get(opportunity.stage, Proposal.Status.SENT)
         valid_until = (sent_at + dt.timedelta(days=30)).date()
-        if status == Proposal.Status.SENT and valid_until < self.now.date():
-            status = Proposal.Status.EXPIRED
         proposal = Row(
             opportunity=opportunity,
             version=1,
@@ -825,6 +826,7 @@ class DemoBuilder:
             terms="Payment within 30 days of invoice. Prices exclude travel.",
             author=deal["owner"],
             sent_at=sent_at,
+            answered_at=None if status == Proposal.Status.SENT else deal["changes"][-1][2],
             created_at=sent_at - dt.timedelta(days=1),
         )
         # Seats make up the deal's amount; services are added on top at list price.
@@ -851,6 +853,18 @@ class DemoBuilder:
                     unit_price=price,
                 )
             )
+        totals = proposal_totals(
+            (
+                line_total(x.quantity, x.unit_price, getattr(x, "discount_percent", 0))
+                for x in lines
+            ),
+            proposal.tax_rate,
+        )
+        proposal.subtotal, proposal.tax_amount, proposal.total = (
+            totals["subtotal"],
+            totals["tax"],
+            totals["total"],
+        )
         return proposal, lines
 
     def _mark_customers(self):

@@ -15,6 +15,7 @@ from leads.models import (
     ProposalLine,
     ScoringRule,
     SlaBreach,
+    StageProbability,
 )
 
 
@@ -117,14 +118,15 @@ class OpportunityStageChangeAdmin(ReadOnlyAdmin):
     list_select_related = ["opportunity", "actor"]
 
 
-class ProposalLineInline(admin.TabularInline):
+class ProposalLineInline(ReadOnlyInline):
     model = ProposalLine
-    extra = 0
+    fields = ["position", "description", "quantity", "unit_price", "discount_percent"]
 
 
+# Proposals change through the app, which keeps their totals and version rules.
 @admin.register(Proposal)
-class ProposalAdmin(admin.ModelAdmin):
-    list_display = ["title", "opportunity", "version", "status", "valid_until", "author"]
+class ProposalAdmin(ReadOnlyAdmin):
+    list_display = ["title", "opportunity", "version", "status", "valid_until", "total", "author"]
     list_filter = ["status", "valid_until"]
     search_fields = ["title", "opportunity__name", "opportunity__account__name"]
     list_select_related = ["opportunity", "author"]
@@ -133,7 +135,7 @@ class ProposalAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProposalLine)
-class ProposalLineAdmin(admin.ModelAdmin):
+class ProposalLineAdmin(ReadOnlyAdmin):
     list_display = ["description", "proposal", "quantity", "unit_price", "discount_percent"]
     search_fields = ["description", "proposal__title"]
     list_select_related = ["proposal"]
@@ -180,3 +182,8 @@ class SlaBreachAdmin(ReadOnlyAdmin):
     list_filter = ["due_at", "escalated_at"]
     search_fields = ["lead__last_name", "lead__email"]
     list_select_related = ["lead", "rep"]
+
+
+@admin.register(StageProbability)
+class StageProbabilityAdmin(ReadOnlyAdmin):
+    list_display = ["stage", "probability", "updated_by", "updated_at"]

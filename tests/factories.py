@@ -163,16 +163,33 @@ class ProposalFactory(factory.django.DjangoModelFactory):
     title = "Proposal"
     valid_until = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=30))
     author = factory.SelfAttribute("opportunity.owner")
+    status = Proposal.Status.DRAFT
+    # Sent and answered proposals carry the date they were sent, as the services write it.
+    sent_at = factory.Maybe(
+        factory.LazyAttribute(lambda p: p.status != Proposal.Status.DRAFT),
+        yes_declaration=factory.LazyFunction(timezone.now),
+        no_declaration=None,
+    )
 
 
 class ProposalLineFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = ProposalLine
+        skip_postgeneration_save = True
 
     proposal = factory.SubFactory(ProposalFactory)
     description = "Licence"
     quantity = Decimal("1")
     unit_price = Decimal("100.00")
+
+    @factory.post_generation
+    def store_totals(obj, create, extracted, **kwargs):
+        """Keep the proposal's stored totals current, as the services do."""
+        if create:
+            totals = obj.proposal.compute_totals()
+            Proposal.objects.filter(pk=obj.proposal_id).update(
+                subtotal=totals["subtotal"], tax_amount=totals["tax"], total=totals["total"]
+            )
 
 
 class QuotaFactory(factory.django.DjangoModelFactory):

@@ -8,6 +8,7 @@ from leads.models.deals import (
     OpportunityQuerySet,
     OpportunityStage,
     OpportunityStageChange,
+    StageProbability,
 )
 from leads.models.intake import AssignmentCursor, FormSubmission, LeadImport, ScoringRule, SlaBreach
 from leads.models.leads import (
@@ -22,7 +23,7 @@ from leads.models.leads import (
     MqlReason,
     RejectReason,
 )
-from leads.models.proposals import Proposal, ProposalLine
+from leads.models.proposals import Proposal, ProposalLine, ProposalQuerySet, ProposalStatus
 
 __all__ = [
     "CENT",
@@ -49,8 +50,11 @@ __all__ = [
     "OpportunityStageChange",
     "Proposal",
     "ProposalLine",
+    "ProposalQuerySet",
+    "ProposalStatus",
     "RejectReason",
     "ScoringRule",
     "SlaBreach",
+    "StageProbability",
     "to_cents",
 ]

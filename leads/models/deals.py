@@ -3,9 +3,10 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models import ExpressionWrapper, F, Q, Value
+from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils import timezone
 
@@ -73,6 +74,28 @@ class OpportunityQuerySet(models.QuerySet):
     def won(self):
         return self.filter(stage=Opportunity.Stage.WON)
 
+    def closed_between(self, start, end):
+        """Closed (won or lost) on a date from `start` to `end`, both included."""
+        return self.filter(closed_date__gte=start, closed_date__lte=end)
+
+    def totals(self) -> dict:
+        """Count, amount and weighted amount (amount × probability) of these deals, in one query."""
+        row = self.aggregate(
+            n=models.Count("pk"),
+            total=Coalesce(models.Sum("amount"), Value(Decimal("0")), output_field=MONEY),
+            total_weighted=Coalesce(models.Sum(WEIGHTED), Value(Decimal("0")), output_field=MONEY),
+        )
+        return {
+            "count": row["n"],
+            "amount": to_cents(row["total"]),
+            "weighted": to_cents(row["total_weighted"]),
+        }
+
+
+MONEY = models.DecimalField(max_digits=14, decimal_places=2)
+# A deal's amount weighted by its chance of winning, as a database expression.
+WEIGHTED = ExpressionWrapper(F("amount") * F("probability") / 100, output_field=MONEY)
+
 
 class OpportunityStage(models.TextChoices):
     DISCOVERY = "discovery", "Discovery"
@@ -133,6 +156,13 @@ class Opportunity(TimeStampedModel):
     lost_reason = models.CharField(max_length=20, choices=LostReason.choices, blank=True)
     lost_detail = models.TextField(blank=True)
     type = models.CharField(max_length=12, choices=Type.choices, default=Type.NEW_BUSINESS)
+    product = models.CharField(max_length=200, blank=True)
+    external_id = models.CharField(
+        "external id",
+        max_length=100,
+        blank=True,
+        help_text="The deal's id in the system it was imported from.",
+    )
     stage_changed_at = models.DateTimeField(default=timezone.now)
 
     objects = OpportunityQuerySet.as_manager()
@@ -169,6 +199,11 @@ class Opportunity(TimeStampedModel):
                 condition=~Q(stage="lost") | ~Q(lost_reason=""),
                 name="opportunity_lost_has_reason",
             ),
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~Q(external_id=""),
+                name="opportunity_external_id_unique",
+            ),
         ]
 
     def __str__(self):
@@ -184,6 +219,13 @@ class Opportunity(TimeStampedModel):
     @property
     def weighted_amount(self) -> Decimal:
         return to_cents(self.amount * self.probability / 100)
+
+    @property
+    def days_in_stage(self) -> int:
+        return (timezone.now() - self.stage_changed_at).days
+
+    def can_be_reopened_by(self, user) -> bool:
+        return not self.is_open and is_manager(user)
 
     def is_sales_actor(self, user) -> bool:
         return is_manager(user) or (is_rep(user) and self.owner_id == user.pk)
@@ -233,3 +275,50 @@ class OpportunityStageChange(AppendOnlyModel):
 
     def get_absolute_url(self):
         return self.opportunity.get_absolute_url()
+
+
+class StageProbability(models.Model):
+    """The chance of winning a deal in an open stage. Managers edit it; a deal takes its stage's
+    probability whenever it moves. Won is always 100 % and lost 0 %."""
+
+    stage = models.CharField(
+        max_length=12, choices=OpportunityStage.choices[:4], unique=True, editable=False
+    )
+    probability = models.PositiveSmallIntegerField(
+        validators=[MaxValueValidator(100)], help_text="Chance of winning, in percent."
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "stage probabilities"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(probability__lte=100), name="stage_probability_percent"
+            ),
+            models.CheckConstraint(
+                condition=Q(stage__in=Opportunity.OPEN_STAGES), name="stage_probability_open"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_stage_display()}: {self.probability} %"
+
+    def get_absolute_url(self):
+        return reverse("leads:stage-probabilities")
+
+    @classmethod
+    def table(cls) -> dict[str, int]:
+        """Probability per stage: the managers' figures over the defaults, in one query."""
+        table = dict(Opportunity.DEFAULT_PROBABILITY)
+        table.update(cls.objects.values_list("stage", "probability"))
+        return table
+
+    @classmethod
+    def for_stage(cls, stage: str) -> int:
+        if stage in Opportunity.CLOSED_STAGES:
+            return Opportunity.DEFAULT_PROBABILITY[stage]
+        row = cls.objects.filter(stage=stage).values_list("probability", flat=True).first()
+        return Opportunity.DEFAULT_PROBABILITY[stage] if row is None else row

@@ -1,25 +1,88 @@
-"""Proposals on a deal: versions, line items and Decimal totals rounded to the cent."""
+"""Proposals on a deal: versions, line items and Decimal totals rounded to the cent.
 
+The proposals of one deal are the versions of one offer: v1, v2, … Only the newest version may
+change, and only while it is a draft; sending it supersedes the versions sent before it. A sent
+proposal past its valid-until date is expired — computed, so it needs no nightly job.
+"""
+
+import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
+from django.urls import reverse
+from django.utils import timezone
 
 from crm.models import TimeStampedModel
 from leads.models.base import to_cents
 from leads.models.deals import Opportunity
 
-# --- Proposals --------------------------------------------------------------------------------
+
+def line_total(quantity: Decimal, unit_price: Decimal, discount_percent: Decimal) -> Decimal:
+    """Quantity × unit price less the discount, rounded half up to the cent."""
+    gross = quantity * unit_price
+    return to_cents(gross - gross * discount_percent / 100)
+
+
+def proposal_totals(line_totals, tax_rate: Decimal) -> dict[str, Decimal]:
+    """Subtotal (the rounded lines), tax on the subtotal rounded once, and total."""
+    subtotal = sum(line_totals, Decimal("0.00"))
+    tax = to_cents(subtotal * tax_rate / 100)
+    return {"subtotal": subtotal, "tax": tax, "total": subtotal + tax}
+
+
+class ProposalStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SENT = "sent", "Sent"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    EXPIRED = "expired", "Expired"
+    SUPERSEDED = "superseded", "Superseded"
+
+
+class ProposalQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The proposals of the deals `user` may read."""
+        return self.filter(opportunity__in=Opportunity.objects.visible_to(user))
+
+    def with_state(self, today: dt.date | None = None):
+        """Annotate `state`: the status, with sent proposals past their valid-until date shown as
+        expired."""
+        today = today or timezone.localdate()
+        return self.annotate(
+            state=Case(
+                When(
+                    status=ProposalStatus.SENT,
+                    valid_until__lt=today,
+                    then=Value(ProposalStatus.EXPIRED.value),
+                ),
+                default="status",
+                output_field=models.CharField(),
+            )
+        )
+
+    def in_state(self, state: str, today: dt.date | None = None):
+        today = today or timezone.localdate()
+        if state == ProposalStatus.EXPIRED:
+            return self.filter(
+                Q(status=ProposalStatus.EXPIRED)
+                | Q(status=ProposalStatus.SENT, valid_until__lt=today)
+            )
+        if state == ProposalStatus.SENT:
+            return self.filter(status=ProposalStatus.SENT, valid_until__gte=today)
+        return self.filter(status=state)
+
+    def awaiting_answer(self, today: dt.date | None = None):
+        """Drafts and sent proposals still valid: the ones a manager wants to see at once."""
+        today = today or timezone.localdate()
+        return self.filter(
+            Q(status=ProposalStatus.DRAFT) | Q(status=ProposalStatus.SENT, valid_until__gte=today)
+        )
 
 
 class Proposal(TimeStampedModel):
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SENT = "sent", "Sent"
-        ACCEPTED = "accepted", "Accepted"
-        DECLINED = "declined", "Declined"
-        EXPIRED = "expired", "Expired"
+    Status = ProposalStatus
 
     opportunity = models.ForeignKey(Opportunity, on_delete=models.PROTECT, related_name="proposals")
     version = models.PositiveIntegerField(default=1)
@@ -34,10 +97,20 @@ class Proposal(TimeStampedModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="proposals"
     )
     sent_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    # Kept by the services whenever the lines change, so lists can sum and filter in SQL.
+    subtotal = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    tax_amount = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+
+    objects = ProposalQuerySet.as_manager()
 
     class Meta:
         ordering = ["opportunity", "-version"]
-        indexes = [models.Index(fields=["status", "valid_until"], name="proposal_status_idx")]
+        indexes = [
+            models.Index(fields=["status", "valid_until"], name="proposal_status_idx"),
+            models.Index(fields=["author", "status"], name="proposal_author_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["opportunity", "version"], name="proposal_version_unique"
@@ -46,19 +119,55 @@ class Proposal(TimeStampedModel):
                 condition=Q(tax_rate__gte=0, tax_rate__lte=100), name="proposal_tax_rate_percent"
             ),
             models.CheckConstraint(condition=Q(version__gte=1), name="proposal_version_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=ProposalStatus.values), name="proposal_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(sent_at__isnull=False),
+                name="proposal_sent_has_date",
+            ),
         ]
 
     def __str__(self):
         return f"{self.title} (v{self.version})"
 
     def get_absolute_url(self):
-        return self.opportunity.get_absolute_url()
+        return reverse("leads:proposal-detail", kwargs={"pk": self.pk})
+
+    @property
+    def number(self) -> str:
+        """The reference printed on the document: deal and version."""
+        return f"P-{self.opportunity_id:05d}-{self.version}"
+
+    @property
+    def state(self) -> str:
+        """The status as people read it (a sent proposal past its date is expired); the
+        `with_state()` annotation wins when present."""
+        annotated = self.__dict__.get("state")
+        if annotated is not None:
+            return annotated
+        if self.status == self.Status.SENT and self.valid_until < timezone.localdate():
+            return self.Status.EXPIRED
+        return self.status
+
+    @state.setter
+    def state(self, value):
+        self.__dict__["state"] = value
+
+    def get_state_display(self) -> str:
+        return self.Status(self.state).label
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+    def compute_totals(self, lines=None) -> dict[str, Decimal]:
+        """Subtotal, tax and total in cents: each line rounded, then the tax on the subtotal."""
+        lines = self.lines.all() if lines is None else lines
+        return proposal_totals((line.total for line in lines), self.tax_rate)
 
     def totals(self) -> dict[str, Decimal]:
-        """Subtotal, tax and total in cents; uses prefetched lines when present."""
-        subtotal = sum((line.total for line in self.lines.all()), Decimal("0.00"))
-        tax = to_cents(subtotal * self.tax_rate / 100)
-        return {"subtotal": subtotal, "tax": tax, "total": subtotal + tax}
+        return {"subtotal": self.subtotal, "tax": self.tax_amount, "total": self.total}
 
 
 class ProposalLine(models.Model):
@@ -88,6 +197,9 @@ class ProposalLine(models.Model):
         return self.description
 
     @property
+    def gross(self) -> Decimal:
+        return to_cents(self.quantity * self.unit_price)
+
+    @property
     def total(self) -> Decimal:
-        gross = self.quantity * self.unit_price
-        return to_cents(gross - gross * self.discount_percent / 100)
+        return line_total(self.quantity, self.unit_price, self.discount_percent)

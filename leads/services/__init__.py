@@ -2,9 +2,14 @@
 and tests call these; none of them writes a stage, an amount or a status directly."""
 
 from leads.services.deals import (
+    account_find_or_create,
+    default_type,
     opportunity_close_lost,
     opportunity_close_won,
+    opportunity_create,
     opportunity_move,
+    opportunity_reopen,
+    opportunity_update,
     parse_money,
 )
 from leads.services.leads import (
@@ -28,12 +33,22 @@ from leads.services.leads import (
     leads_promote_qualified,
     leads_rescore_all,
 )
+from leads.services.proposals import (
+    proposal_accept,
+    proposal_create,
+    proposal_decline,
+    proposal_revise,
+    proposal_send,
+    proposal_update,
+)
 
 __all__ = [
     "MQL_DECIDERS",
+    "account_find_or_create",
     "activity_change",
     "activity_delete",
     "activity_log",
+    "default_type",
     "lead_accept",
     "lead_capture",
     "lead_claim",
@@ -51,6 +66,15 @@ __all__ = [
     "leads_rescore_all",
     "opportunity_close_lost",
     "opportunity_close_won",
+    "opportunity_create",
     "opportunity_move",
+    "opportunity_reopen",
+    "opportunity_update",
     "parse_money",
+    "proposal_accept",
+    "proposal_create",
+    "proposal_decline",
+    "proposal_revise",
+    "proposal_send",
+    "proposal_update",
 ]

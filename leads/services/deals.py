@@ -8,11 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from crm.errors import TransitionError
-from leads.models import (
-    Account,
-    Lead,
-    Opportunity,
-)
+from crm.roles import is_manager, is_rep
+from leads.models import Account, Lead, Opportunity, StageProbability
 
 
 def parse_money(value) -> Decimal:
@@ -47,42 +44,154 @@ def _save_opportunity(opportunity: Opportunity, *fields: str) -> None:
     )
 
 
+def default_type(account: Account | None) -> str:
+    """A deal with an account that has already bought is an upsell; otherwise new business."""
+    if account is not None and account.pk and account.is_customer:
+        return Opportunity.Type.UPSELL
+    return Opportunity.Type.NEW_BUSINESS
+
+
+def account_find_or_create(*, name: str, by, **details) -> Account:
+    """The account called `name` (case-insensitively), created with `details` if new."""
+    name = (name or "").strip()
+    if not name:
+        raise TransitionError("Name the account.")
+    account, _ = Account.objects.get_or_create(
+        name__iexact=name, defaults={"name": name, "owner": by, **details}
+    )
+    return account
+
+
 @transaction.atomic
-def opportunity_move(*, opportunity: Opportunity, stage: str, by) -> Opportunity:
-    """Move an open deal to another open stage."""
+def opportunity_create(
+    *,
+    by,
+    name: str,
+    amount,
+    expected_close_date: dt.date,
+    account: Account | None = None,
+    account_name: str = "",
+    owner=None,
+    type: str = "",
+    product: str = "",
+) -> Opportunity:
+    """A sales-sourced deal (converted leads get theirs from `lead_convert`). Reps own what they
+    open; a manager may give it to a rep."""
+    if not (is_rep(by) or is_manager(by)):
+        raise TransitionError("Only sales reps and managers open deals.")
+    name = (name or "").strip()
+    if not name:
+        raise TransitionError("Name the opportunity.")
+    if owner is not None and owner != by and not is_manager(by):
+        raise TransitionError("Only a manager can open a deal for another rep.")
+    if account is None:
+        account = account_find_or_create(name=account_name, by=by)
+    stage = Opportunity.Stage.DISCOVERY
+    now = timezone.now()
+    opportunity = Opportunity.objects.create(
+        account=account,
+        name=name,
+        owner=owner or by,
+        stage=stage,
+        probability=StageProbability.for_stage(stage),
+        amount=parse_money(amount),
+        expected_close_date=expected_close_date,
+        type=type or default_type(account),
+        product=(product or "").strip(),
+        stage_changed_at=now,
+    )
+    opportunity.record_change(by=by, at=now, note="Opened by sales.")
+    return opportunity
+
+
+EDITABLE = ("name", "amount", "expected_close_date", "type", "product", "account", "owner")
+
+
+@transaction.atomic
+def opportunity_update(*, opportunity: Opportunity, by, **changes) -> Opportunity:
+    """Edit an open deal's details. An amount change is recorded like a stage change; only a
+    manager hands a deal to another rep."""
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise TypeError(f"Cannot edit {', '.join(sorted(unknown))} here.")
+    opportunity = _locked_opportunity(opportunity)
+    _check_open(opportunity, by, "edited")
+    if "owner" in changes and changes["owner"].pk != opportunity.owner_id and not is_manager(by):
+        raise TransitionError("Only a manager can give a deal to another rep.")
+    if "amount" in changes:
+        changes["amount"] = parse_money(changes["amount"])
+    if "name" in changes:
+        changes["name"] = (changes["name"] or "").strip()
+        if not changes["name"]:
+            raise TransitionError("Name the opportunity.")
+    from_amount = opportunity.amount
+    changed = [field for field, value in changes.items() if getattr(opportunity, field) != value]
+    for field in changed:
+        setattr(opportunity, field, changes[field])
+    if not changed:
+        return opportunity
+    opportunity.save(update_fields=[*changed, "updated_at"])
+    if "amount" in changed:
+        opportunity.record_change(
+            by=by, from_stage=opportunity.stage, from_amount=from_amount, note="Amount changed."
+        )
+    return opportunity
+
+
+def _move(opportunity: Opportunity, stage: str, by, note: str = "", *fields: str) -> None:
+    from_stage = opportunity.stage
+    opportunity.stage = stage
+    opportunity.probability = StageProbability.for_stage(stage)
+    opportunity.stage_changed_at = timezone.now()
+    _save_opportunity(opportunity, *fields)
+    opportunity.record_change(
+        by=by, from_stage=from_stage, at=opportunity.stage_changed_at, note=note
+    )
+
+
+@transaction.atomic
+def opportunity_move(*, opportunity: Opportunity, stage: str, by, note: str = "") -> Opportunity:
+    """Move an open deal to another open stage; it takes that stage's probability."""
     opportunity = _locked_opportunity(opportunity)
     _check_open(opportunity, by, "moved")
     if stage not in Opportunity.OPEN_STAGES:
         raise TransitionError("Choose an open stage; close the deal as won or lost instead.")
     if stage == opportunity.stage:
         raise TransitionError(f"{opportunity} is already in {opportunity.get_stage_display()}.")
-    from_stage = opportunity.stage
-    opportunity.stage = stage
-    opportunity.probability = Opportunity.DEFAULT_PROBABILITY[stage]
-    opportunity.stage_changed_at = timezone.now()
-    _save_opportunity(opportunity)
-    opportunity.record_change(by=by, from_stage=from_stage, at=opportunity.stage_changed_at)
+    _move(opportunity, stage, by, note)
     return opportunity
+
+
+def opportunity_advance_to(*, opportunity: Opportunity, stage: str, by, note: str) -> bool:
+    """Move an open deal forward to `stage` if it is in an earlier one (sending a proposal moves
+    a deal in discovery or demo to the proposal stage). Call inside the caller's transaction."""
+    opportunity = _locked_opportunity(opportunity)
+    order = Opportunity.OPEN_STAGES
+    if opportunity.stage not in order or order.index(opportunity.stage) >= order.index(stage):
+        return False
+    _move(opportunity, stage, by, note)
+    return True
 
 
 @transaction.atomic
 def opportunity_close_won(
-    *, opportunity: Opportunity, by, closed_date: dt.date | None = None
+    *, opportunity: Opportunity, by, closed_date: dt.date | None = None, note: str = ""
 ) -> Opportunity:
     """Won: the account becomes a customer if it was not one yet."""
     opportunity = _locked_opportunity(opportunity)
     _check_open(opportunity, by, "closed")
     now = timezone.now()
+    closed_date = closed_date or timezone.localdate(now)
+    if closed_date > timezone.localdate(now):
+        raise TransitionError("A deal cannot be won on a date still to come.")
     from_stage = opportunity.stage
     opportunity.stage = Opportunity.Stage.WON
     opportunity.probability = 100
-    opportunity.closed_date = closed_date or timezone.localdate(now)
+    opportunity.closed_date = closed_date
     opportunity.stage_changed_at = now
     _save_opportunity(opportunity, "closed_date")
-    opportunity.record_change(by=by, from_stage=from_stage, at=now)
-    Account.objects.filter(pk=opportunity.account_id, customer_since__isnull=True).update(
-        customer_since=opportunity.closed_date
-    )
+    opportunity.record_change(by=by, from_stage=from_stage, at=now, note=note)
+    _set_customer_since(opportunity.account_id)
     if opportunity.lead_id:
         Lead.objects.filter(pk=opportunity.lead_id).update(closed_at=now)
     return opportunity
@@ -112,3 +221,41 @@ def opportunity_close_lost(
     if opportunity.lead_id:
         Lead.objects.filter(pk=opportunity.lead_id).update(closed_at=now)
     return opportunity
+
+
+@transaction.atomic
+def opportunity_reopen(*, opportunity: Opportunity, by, stage: str, note: str) -> Opportunity:
+    """A manager puts a closed deal back in an open stage, with a reason. A reopened won deal no
+    longer makes its account a customer unless another won deal does."""
+    opportunity = _locked_opportunity(opportunity)
+    if not is_manager(by):
+        raise TransitionError("Only a manager can reopen a closed deal.")
+    if opportunity.is_open:
+        raise TransitionError(f"{opportunity} is still open.")
+    if stage not in Opportunity.OPEN_STAGES:
+        raise TransitionError("Choose the open stage the deal goes back to.")
+    note = (note or "").strip()
+    if not note:
+        raise TransitionError("Say why the deal is reopened.")
+    was_won = opportunity.stage == Opportunity.Stage.WON
+    opportunity.closed_date = None
+    opportunity.lost_reason = ""
+    opportunity.lost_detail = ""
+    _move(opportunity, stage, by, f"Reopened: {note}", "closed_date", "lost_reason", "lost_detail")
+    if was_won:
+        _set_customer_since(opportunity.account_id)
+    if opportunity.lead_id:
+        Lead.objects.filter(pk=opportunity.lead_id).update(closed_at=None)
+    return opportunity
+
+
+def _set_customer_since(account_id: int) -> None:
+    """An account is a customer from the date of its first won deal (none: not a customer)."""
+    first = (
+        Opportunity.objects.won()
+        .filter(account_id=account_id)
+        .order_by("closed_date")
+        .values_list("closed_date", flat=True)
+        .first()
+    )
+    Account.objects.filter(pk=account_id).update(customer_since=first)

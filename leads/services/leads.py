@@ -21,8 +21,9 @@ from leads.models import (
     MqlReason,
     Opportunity,
     RejectReason,
+    StageProbability,
 )
-from leads.services.deals import parse_money
+from leads.services.deals import default_type, parse_money
 from reports import workhours
 from reports.models import ServiceLevelAgreement
 
@@ -528,10 +529,10 @@ def lead_convert(
         name=opportunity_name,
         owner=lead.owner or by,
         stage=Opportunity.Stage.DISCOVERY,
-        probability=Opportunity.DEFAULT_PROBABILITY[Opportunity.Stage.DISCOVERY],
+        probability=StageProbability.for_stage(Opportunity.Stage.DISCOVERY),
         amount=amount,
         expected_close_date=expected_close_date,
-        type=Opportunity.Type.UPSELL if account.is_customer else Opportunity.Type.NEW_BUSINESS,
+        type=default_type(account),
         stage_changed_at=now,
     )
     opportunity.record_change(by=by, at=now, note=f"Converted from lead {lead}.")

@@ -150,7 +150,7 @@ def test_proposal_totals_round_each_line_then_the_tax_half_up():
         unit_price=Decimal("10.01"),
         discount_percent=Decimal("12.5"),
     )
-    totals = proposal.totals()
+    totals = proposal.compute_totals()
     assert totals["subtotal"] == Decimal("107.51")
     assert totals["tax"] == Decimal("21.50")  # 21.502
     assert totals["total"] == Decimal("129.01")
