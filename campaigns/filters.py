@@ -5,6 +5,7 @@ from django.db.models import Q
 
 from campaigns.models import Campaign, Channel
 from crm.roles import Role
+from crm.widgets import DateInput
 
 
 def campaign_owners():
@@ -31,12 +32,12 @@ class CampaignFilter(django_filters.FilterSet):
     running_from = django_filters.DateFilter(
         method="filter_running_from",
         label="Running on or after",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
     )
     running_to = django_filters.DateFilter(
         method="filter_running_to",
         label="Running on or before",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
     )
     ordering = django_filters.OrderingFilter(
         fields=[

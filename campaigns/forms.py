@@ -6,14 +6,11 @@ from django.utils.text import slugify
 from campaigns.filters import campaign_owners
 from campaigns.models import Campaign, SpendEntry
 from crm.validators import PHONE
+from crm.widgets import DateInput
 from leads.models import CompanySize
 
 # Words the campaign pages use in their own addresses (/campaigns/new/).
 RESERVED_SLUGS = {"new"}
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class CampaignForm(forms.ModelForm):

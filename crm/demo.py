@@ -890,6 +890,8 @@ class DemoBuilder:
                     rep=rep, period=Quota.Period.QUARTER, period_start=quarter, amount=per_rep * 3
                 )
             )
+        for quota in quotas:
+            quota.period_end = quota.last_day()  # bulk_create does not call save()
         Quota.objects.bulk_create(quotas)
         self.summary.counts["quotas"] = len(quotas)
 

@@ -226,3 +226,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
 }
+
+# Who the proposals are from: printed in the header of every proposal document.
+HANDOFF_COMPANY_NAME = os.environ.get("HANDOFF_COMPANY_NAME", "Handoff Software Ltd")
+HANDOFF_COMPANY_ADDRESS = os.environ.get("HANDOFF_COMPANY_ADDRESS", "1 Example Street, Springfield")
+HANDOFF_COMPANY_EMAIL = os.environ.get("HANDOFF_COMPANY_EMAIL", "sales@handoff.example")
+HANDOFF_CURRENCY = os.environ.get("HANDOFF_CURRENCY", "USD")

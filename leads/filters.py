@@ -1,3 +1,5 @@
+import datetime as dt
+
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
@@ -5,17 +7,22 @@ from django.db.models import Q
 from django.utils import timezone
 
 from campaigns.models import Campaign, Channel
+from crm.widgets import DateInput
 from leads.assignment import active_reps
 from leads.models import (
     REASON_LABELS,
+    Account,
     Activity,
+    CompanySize,
     DisqualifyReason,
     Lead,
     LeadTransition,
+    Opportunity,
+    Proposal,
     RejectReason,
 )
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = DateInput()
 # Why sales sent a lead back: rejected MQLs and recycled SALs or SQLs.
 RECYCLE_REASONS = sorted(
     {**dict(RejectReason.choices), **dict(DisqualifyReason.choices)}.items(), key=lambda c: c[1]
@@ -228,3 +235,186 @@ class ActivityFilter(django_filters.FilterSet):
         if value == "opportunity":
             return queryset.filter(opportunity__isnull=False)
         return queryset
+
+
+# --- Deals, accounts and proposals ------------------------------------------------------------
+
+
+class DealAttributesFilter(django_filters.FilterSet):
+    """What the pipeline board and the deal list both filter by."""
+
+    owner = django_filters.ModelChoiceFilter(
+        queryset=lambda request: sales_reps(), empty_label="Any owner"
+    )
+    account = django_filters.ModelChoiceFilter(
+        queryset=lambda request: Account.objects.order_by("name"), empty_label="Any account"
+    )
+    type = django_filters.ChoiceFilter(choices=Opportunity.Type.choices, empty_label="Any type")
+    close_after = django_filters.DateFilter(
+        field_name="expected_close_date",
+        lookup_expr="gte",
+        label="Expected close on or after",
+        widget=DATE,
+    )
+    close_before = django_filters.DateFilter(
+        field_name="expected_close_date",
+        lookup_expr="lte",
+        label="Expected close on or before",
+        widget=DATE,
+    )
+
+    class Meta:
+        model = Opportunity
+        fields = []
+
+    def __init__(self, *args, manager: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not manager:
+            # A rep sees their own deals only: choosing an owner would mean nothing.
+            del self.filters["owner"]
+
+
+class BoardFilter(DealAttributesFilter):
+    pass
+
+
+class OpportunityFilter(DealAttributesFilter):
+    q = django_filters.CharFilter(method="search", label="Search deal or account")
+    stage = django_filters.ChoiceFilter(
+        choices=[("open", "Any open stage"), *Opportunity.Stage.choices],
+        method="by_stage",
+        empty_label="Any stage",
+    )
+    amount_min = django_filters.NumberFilter(
+        field_name="amount", lookup_expr="gte", label="Amount at least"
+    )
+    amount_max = django_filters.NumberFilter(
+        field_name="amount", lookup_expr="lte", label="Amount at most"
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=[
+            ("name", "name"),
+            ("account__name", "account"),
+            ("stage", "stage"),
+            ("amount", "amount"),
+            ("expected_close_date", "close"),
+            ("closed_date", "closed"),
+            ("created_at", "created"),
+        ],
+        widget=forms.HiddenInput,
+    )
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(name__icontains=value) | Q(account__name__icontains=value))
+
+    def by_stage(self, queryset, name, value):
+        return queryset.open() if value == "open" else queryset.filter(stage=value)
+
+
+class AccountFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search name or website")
+    industry = django_filters.CharFilter(lookup_expr="iexact")
+    company_size = django_filters.ChoiceFilter(
+        choices=CompanySize.choices, empty_label="Any size", label="Size"
+    )
+    customer = django_filters.ChoiceFilter(
+        choices=[("yes", "Customers"), ("no", "Not customers yet")],
+        method="by_customer",
+        empty_label="Customers or not",
+        label="Customer",
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=[
+            ("name", "name"),
+            ("customer_since", "since"),
+            ("won_revenue", "revenue"),
+            ("open_pipeline", "pipeline"),
+        ],
+        widget=forms.HiddenInput,
+    )
+
+    class Meta:
+        model = Account
+        fields = []
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(name__icontains=value) | Q(website__icontains=value))
+
+    def by_customer(self, queryset, name, value):
+        return queryset.filter(customer_since__isnull=(value == "no"))
+
+
+class ProposalFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search title, deal or account")
+    state = django_filters.ChoiceFilter(
+        choices=[("open", "Draft or awaiting answer"), *Proposal.Status.choices],
+        method="by_state",
+        empty_label="Any status",
+        label="Status",
+    )
+    owner = django_filters.ModelChoiceFilter(
+        field_name="opportunity__owner",
+        queryset=lambda request: sales_reps(),
+        empty_label="Any owner",
+    )
+    account = django_filters.ModelChoiceFilter(
+        field_name="opportunity__account",
+        queryset=lambda request: Account.objects.order_by("name"),
+        empty_label="Any account",
+    )
+    total_min = django_filters.NumberFilter(
+        field_name="total", lookup_expr="gte", label="Total at least"
+    )
+    total_max = django_filters.NumberFilter(
+        field_name="total", lookup_expr="lte", label="Total at most"
+    )
+    expiring_within = django_filters.NumberFilter(
+        method="by_expiry", label="Sent, expiring within (days)", min_value=0
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=[
+            ("title", "title"),
+            ("opportunity__account__name", "account"),
+            ("status", "status"),
+            ("total", "total"),
+            ("valid_until", "valid"),
+            ("sent_at", "sent"),
+        ],
+        widget=forms.HiddenInput,
+    )
+
+    class Meta:
+        model = Proposal
+        fields = []
+
+    def __init__(self, *args, manager: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not manager:
+            del self.filters["owner"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(title__icontains=value)
+            | Q(opportunity__name__icontains=value)
+            | Q(opportunity__account__name__icontains=value)
+        )
+
+    def by_state(self, queryset, name, value):
+        return queryset.awaiting_answer() if value == "open" else queryset.in_state(value)
+
+    def by_expiry(self, queryset, name, value):
+        today = timezone.localdate()
+        return queryset.filter(
+            status=Proposal.Status.SENT,
+            valid_until__gte=today,
+            valid_until__lte=today + dt.timedelta(days=int(value)),
+        )

@@ -4,15 +4,20 @@ from django.utils.html import format_html
 
 from campaigns.models import Campaign, Channel
 from crm.validators import PHONE
+from crm.widgets import DateInput
 from leads import importer
 from leads.models import (
+    Account,
     Activity,
     CompanySize,
     DisqualifyReason,
     Lead,
     LeadImport,
+    Opportunity,
+    Proposal,
     RejectReason,
     ScoringRule,
+    StageProbability,
 )
 
 Field, Condition = ScoringRule.Field, ScoringRule.Condition
@@ -260,7 +265,7 @@ class ConvertForm(forms.Form):
     )
     opportunity_name = forms.CharField(max_length=200, label="Opportunity name")
     amount = forms.DecimalField(max_digits=12, decimal_places=2, min_value=0)
-    expected_close_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    expected_close_date = forms.DateField(widget=DateInput())
 
     def clean_expected_close_date(self):
         day = self.cleaned_data["expected_close_date"]
@@ -296,3 +301,225 @@ class ActivityForm(forms.ModelForm):
 class ActivityEditForm(ActivityForm):
     class Meta(ActivityForm.Meta):
         fields = ["outcome", "body"]
+
+
+# --- Deals ------------------------------------------------------------------------------------
+
+DATE_INPUT = DateInput()
+OPEN_STAGES = [(s.value, s.label) for s in Opportunity.Stage if s in Opportunity.OPEN_STAGES]
+
+
+class OpportunityForm(forms.ModelForm):
+    """A deal's details. Opening a new one also names its account: an existing one or a new name.
+    Only managers see (and may change) the owner."""
+
+    account_name = forms.CharField(
+        max_length=200,
+        required=False,
+        label="Or a new account",
+        help_text="An existing account with this name is reused.",
+    )
+
+    class Meta:
+        model = Opportunity
+        fields = ["name", "account", "amount", "expected_close_date", "type", "product", "owner"]
+        widgets = {"expected_close_date": DATE_INPUT}
+        labels = {"name": "Opportunity name", "account": "Account"}
+
+    def __init__(self, *args, manager: bool = False, **kwargs):
+        from leads.assignment import active_reps
+
+        super().__init__(*args, **kwargs)
+        creating = self.instance.pk is None
+        self.fields["amount"].min_value = 0
+        self.fields["amount"].widget.attrs["min"] = "0"
+        self.fields["account"].queryset = Account.objects.order_by("name")
+        if creating:
+            self.fields["account"].required = False
+            self.fields["account"].empty_label = "Choose an account…"
+            self.fields["type"].required = False
+            self.fields["type"].choices = [
+                ("", "From the account's history (new business or upsell)"),
+                *Opportunity.Type.choices,
+            ]
+        else:
+            del self.fields["account_name"]
+        if manager:
+            self.fields["owner"].queryset = active_reps().order_by("first_name", "username")
+            self.fields["owner"].required = creating is False
+            self.fields["owner"].empty_label = "Me" if creating else None
+        else:
+            del self.fields["owner"]
+
+    def clean_amount(self):
+        amount = self.cleaned_data["amount"]
+        if amount is not None and amount < 0:
+            raise forms.ValidationError("The amount must be zero or more.")
+        return amount
+
+    def clean_expected_close_date(self):
+        day = self.cleaned_data["expected_close_date"]
+        changed = self.instance.pk is None or day != self.instance.expected_close_date
+        if changed and day < timezone.localdate():
+            raise forms.ValidationError("The expected close date is in the past.")
+        return day
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is None:
+            account, name = cleaned.get("account"), (cleaned.get("account_name") or "").strip()
+            if not account and not name:
+                self.add_error("account", "Choose an account or name a new one.")
+            elif account and name:
+                self.add_error("account_name", "Choose an account or name a new one, not both.")
+        return cleaned
+
+
+class MoveForm(forms.Form):
+    stage = forms.ChoiceField(choices=OPEN_STAGES, label="Move to")
+
+
+class CloseWonForm(forms.Form):
+    closed_date = forms.DateField(label="Won on", widget=DATE_INPUT, initial=timezone.localdate)
+
+    def clean_closed_date(self):
+        day = self.cleaned_data["closed_date"]
+        if day > timezone.localdate():
+            raise forms.ValidationError("A deal cannot be won on a date still to come.")
+        return day
+
+
+class CloseLostForm(forms.Form):
+    reason = forms.ChoiceField(
+        choices=[("", "Choose…"), *Opportunity.LostReason.choices], label="Lost because"
+    )
+    detail = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required when the reason is “Other”.",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("reason") == Opportunity.LostReason.OTHER and not cleaned.get("detail"):
+            self.add_error("detail", "Say why when the reason is “Other”.")
+        return cleaned
+
+
+class ReopenForm(forms.Form):
+    stage = forms.ChoiceField(choices=OPEN_STAGES, initial="negotiation", label="Back to")
+    note = forms.CharField(
+        max_length=2000, widget=forms.Textarea(attrs={"rows": 2}), label="Why reopen it"
+    )
+
+
+class StageProbabilityForm(forms.ModelForm):
+    class Meta:
+        model = StageProbability
+        fields = ["probability"]
+        widgets = {
+            "probability": forms.NumberInput(attrs={"min": 0, "max": 100, "class": "form-control"})
+        }
+
+
+StageProbabilityFormSet = forms.modelformset_factory(
+    StageProbability, form=StageProbabilityForm, extra=0, can_delete=False
+)
+
+
+class AccountForm(forms.ModelForm):
+    class Meta:
+        model = Account
+        fields = ["name", "industry", "company_size", "website", "country", "owner"]
+
+    def __init__(self, *args, **kwargs):
+        from leads.assignment import active_reps
+
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = active_reps().order_by("first_name", "username")
+        self.fields["owner"].label = "Account owner"
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        clash = Account.objects.filter(name__iexact=name).exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise forms.ValidationError("Another account already has this name.")
+        return name
+
+
+# --- Proposals --------------------------------------------------------------------------------
+
+
+class ProposalForm(forms.ModelForm):
+    class Meta:
+        model = Proposal
+        fields = ["title", "valid_until", "tax_rate", "terms"]
+        widgets = {
+            "valid_until": DATE_INPUT,
+            "terms": forms.Textarea(attrs={"rows": 4}),
+            "tax_rate": forms.NumberInput(attrs={"min": 0, "max": 100, "step": "0.01"}),
+        }
+        help_texts = {"tax_rate": "Applied to the subtotal; 0 for none."}
+
+    def clean_tax_rate(self):
+        rate = self.cleaned_data["tax_rate"]
+        if not 0 <= rate <= 100:
+            raise forms.ValidationError("The tax rate is a percentage, 0–100.")
+        return rate
+
+
+class ProposalLineForm(forms.Form):
+    description = forms.CharField(max_length=300)
+    quantity = forms.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        initial=1,
+        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0.01"}),
+    )
+    unit_price = forms.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0"}),
+    )
+    discount_percent = forms.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=0,
+        max_value=100,
+        initial=0,
+        label="Discount (%)",
+        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "max": "100"}),
+    )
+
+    def clean_quantity(self):
+        quantity = self.cleaned_data["quantity"]
+        if quantity <= 0:
+            raise forms.ValidationError("The quantity must be more than zero.")
+        return quantity
+
+
+class BaseProposalLineFormSet(forms.BaseFormSet):
+    def lines(self) -> list[dict]:
+        """The filled-in lines, in order, without the ones ticked for removal or left blank."""
+        return [
+            {name: form.cleaned_data[name] for name in ProposalLineForm.base_fields}
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+
+    def clean(self):
+        super().clean()
+        if not any(self.errors) and not self.lines():
+            raise forms.ValidationError("Add at least one line.")
+
+
+ProposalLineFormSet = forms.formset_factory(
+    ProposalLineForm,
+    formset=BaseProposalLineFormSet,
+    extra=1,
+    can_delete=True,
+    max_num=100,
+    validate_max=True,
+)

@@ -6,7 +6,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -143,7 +144,7 @@ class ServiceLevelAgreement(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("reports:dashboard")
+        return reverse("reports:quota-list")
 
     def clean(self):
         errors = {}
@@ -201,6 +202,32 @@ class ServiceLevelAgreement(models.Model):
         )
 
 
+class QuotaQuerySet(models.QuerySet):
+    def covering(self, day: dt.date):
+        return self.filter(period_start__lte=day, period_end__gte=day)
+
+    def with_attainment(self):
+        """Annotate `won`: the rep's won revenue closed within the quota's period."""
+        from leads.models import Opportunity
+
+        money = models.DecimalField(max_digits=14, decimal_places=2)
+        won = (
+            Opportunity.objects.won()
+            .filter(
+                owner=OuterRef("rep"),
+                closed_date__gte=OuterRef("period_start"),
+                closed_date__lte=OuterRef("period_end"),
+            )
+            .order_by()
+            .values("owner")
+            .annotate(total=Sum("amount"))
+            .values("total")
+        )
+        return self.annotate(
+            won=Coalesce(Subquery(won, output_field=money), Decimal("0.00"), output_field=money)
+        )
+
+
 class Quota(TimeStampedModel):
     """A rep's revenue target for one month or one quarter."""
 
@@ -213,7 +240,11 @@ class Quota(TimeStampedModel):
     )
     period = models.CharField(max_length=7, choices=Period.choices, default=Period.MONTH)
     period_start = models.DateField(help_text="The first day of the month or quarter.")
+    # The last day of the period, kept by save() so attainment is one query over many quotas.
+    period_end = models.DateField(editable=False)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
+
+    objects = QuotaQuerySet.as_manager()
 
     class Meta:
         ordering = ["-period_start", "rep"]
@@ -228,10 +259,21 @@ class Quota(TimeStampedModel):
         return f"{self.rep}: {self.amount} for {self.period_label}"
 
     def get_absolute_url(self):
-        return reverse("reports:dashboard")
+        return reverse("reports:quota-list")
+
+    def save(self, *args, **kwargs):
+        self.period_end = self.last_day()
+        super().save(*args, **kwargs)
 
     @property
-    def period_end(self) -> dt.date:
+    def attainment(self) -> Decimal | None:
+        """Won revenue in the period ÷ quota, in percent (needs `with_attainment()`)."""
+        won = getattr(self, "won", None)
+        if won is None or not self.amount:
+            return None
+        return (won * 100 / self.amount).quantize(Decimal("0.1"))
+
+    def last_day(self) -> dt.date:
         """The last day of the period."""
         months = 3 if self.period == self.Period.QUARTER else 1
         year, month = divmod(self.period_start.month - 1 + months, 12)

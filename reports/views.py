@@ -1,11 +1,37 @@
 import datetime as dt
 
+import django_filters
+from django.contrib.messages.views import SuccessMessageMixin
+from django.urls import reverse_lazy
 from django.utils import timezone
-from django.views.generic import TemplateView
+from django.views.generic import CreateView, DeleteView, TemplateView, UpdateView
+from django_filters.views import FilterView
 
 from crm.roles import Role, RoleRequiredMixin
+from crm.widgets import DateInput
+from leads.filters import sales_reps
 from reports import selectors
-from reports.models import ServiceLevelAgreement
+from reports.forms import QuotaForm
+from reports.models import Quota, ServiceLevelAgreement
+
+
+class QuotaFilter(django_filters.FilterSet):
+    rep = django_filters.ModelChoiceFilter(
+        queryset=lambda request: sales_reps(), empty_label="Any rep", label="Sales rep"
+    )
+    period = django_filters.ChoiceFilter(choices=Quota.Period.choices, empty_label="Any period")
+    covering = django_filters.DateFilter(
+        method="by_day",
+        label="Covering the day",
+        widget=DateInput(),
+    )
+
+    class Meta:
+        model = Quota
+        fields = []
+
+    def by_day(self, queryset, name, value):
+        return queryset.covering(value)
 
 
 class DashboardView(RoleRequiredMixin, TemplateView):
@@ -29,3 +55,46 @@ class DashboardView(RoleRequiredMixin, TemplateView):
             sla=ServiceLevelAgreement.objects.current(),
         )
         return context
+
+
+class QuotaListView(RoleRequiredMixin, FilterView):
+    """Managers set each rep's revenue quota per month or quarter and read the attainment."""
+
+    roles = (Role.MANAGERS,)
+    filterset_class = QuotaFilter
+    paginate_by = 50
+    template_name = "reports/quota_list.html"
+
+    def get_queryset(self):
+        return (
+            Quota.objects.with_attainment()
+            .select_related("rep")
+            .order_by("-period_start", "period", "rep__first_name", "rep__username")
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["filtered"] = any(v for k, v in self.request.GET.items() if k != "page")
+        return context
+
+
+class QuotaCreateView(RoleRequiredMixin, SuccessMessageMixin, CreateView):
+    roles = (Role.MANAGERS,)
+    model = Quota
+    form_class = QuotaForm
+    success_url = reverse_lazy("reports:quota-list")
+    success_message = "Quota saved."
+
+    def get_initial(self):
+        return {"period_start": timezone.localdate().replace(day=1)}
+
+
+class QuotaUpdateView(QuotaCreateView, UpdateView):
+    pass
+
+
+class QuotaDeleteView(RoleRequiredMixin, SuccessMessageMixin, DeleteView):
+    roles = (Role.MANAGERS,)
+    model = Quota
+    success_url = reverse_lazy("reports:quota-list")
+    success_message = "Quota removed."

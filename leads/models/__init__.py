@@ -2,6 +2,8 @@
 
 from leads.models.base import CENT, AppendOnlyModel, AppendOnlyQuerySet, CompanySize, to_cents
 from leads.models.deals import (
+    MONEY,
+    WEIGHTED,
     Account,
     AccountQuerySet,
     Opportunity,
@@ -27,7 +29,9 @@ from leads.models.proposals import Proposal, ProposalLine, ProposalQuerySet, Pro
 
 __all__ = [
     "CENT",
+    "MONEY",
     "REASON_LABELS",
+    "WEIGHTED",
     "Account",
     "AccountQuerySet",
     "Activity",

@@ -1,5 +1,17 @@
 """The leads app's pages, one module per part of the work."""
 
+from leads.views.deals import (  # noqa: F401
+    AccountDetailView,
+    AccountListView,
+    AccountUpdateView,
+    OpportunityCreateView,
+    OpportunityDetailView,
+    OpportunityListView,
+    OpportunityUpdateView,
+    PipelineBoardView,
+    StageProbabilityView,
+    opportunity_action,
+)
 from leads.views.history import (  # noqa: F401
     ActivityListView,
     HandoffListView,
@@ -25,12 +37,18 @@ from leads.views.marketing import (  # noqa: F401
     lead_export,
     lead_send,
 )
+from leads.views.proposals import (  # noqa: F401
+    ProposalDetailView,
+    ProposalListView,
+    ProposalPrintView,
+    proposal_action,
+    proposal_create,
+    proposal_update,
+)
 from leads.views.records import (  # noqa: F401
-    AccountDetailView,
     ActivityDeleteView,
     ActivityUpdateView,
     LeadDetailView,
-    OpportunityDetailView,
     lead_action,
     lead_activity,
     opportunity_activity,

@@ -23,6 +23,7 @@ from leads.models import (
 )
 from leads.views.common import apply_to_each, back_to, ticked_ids
 from reports import workhours
+from reports.models import Quota
 
 INBOX_PAGE_SIZE = 25
 AT_RISK_WITHIN = dt.timedelta(hours=2)
@@ -112,6 +113,14 @@ class InboxView(RoleRequiredMixin, TemplateView):
             is_paginated=page.has_other_pages(),
             show_owner=manager,
             reassign_form=ReassignForm() if manager else None,
+            quotas=(
+                []
+                if manager
+                else Quota.objects.filter(rep=user)
+                .covering(timezone.localdate(now))
+                .with_attainment()
+                .order_by("period")
+            ),
             filtered=any(v for k, v in self.request.GET.items() if k not in {"page", "section"}),
         )
         return context

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
@@ -11,7 +10,6 @@ from django.views.generic import (
     FormView,
 )
 
-from crm.db import count_of, sum_of
 from crm.errors import TransitionError
 from crm.roles import Role, RoleRequiredMixin, is_manager, role_required
 from leads import scoring, services
@@ -27,11 +25,9 @@ from leads.forms import (
     SendToSalesForm,
 )
 from leads.models import (
-    Account,
     Activity,
     Lead,
     Opportunity,
-    ProposalLine,
 )
 from leads.views.common import back_to, with_edit_rights
 
@@ -93,59 +89,6 @@ class LeadDetailView(RoleRequiredMixin, DetailView):
             if allowed[name]
         }
         context["open_action"] = kwargs.get("open_action")
-        return context
-
-
-class OpportunityDetailView(RoleRequiredMixin, DetailView):
-    roles = (Role.MARKETING, Role.SALES)
-
-    def get_queryset(self):
-        return Opportunity.objects.visible_to(self.request.user).select_related(
-            "account", "owner", "lead__campaign"
-        )
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        opportunity = self.object
-        context["stage_changes"] = opportunity.stage_changes.select_related("actor")
-        context["proposals"] = opportunity.proposals.select_related("author").prefetch_related(
-            Prefetch("lines", queryset=ProposalLine.objects.order_by("position", "pk"))
-        )
-        context["activities"] = with_edit_rights(
-            opportunity.activities.select_related("author")[:50], self.request.user
-        )
-        context["activity_form"] = (
-            ActivityForm() if opportunity.is_sales_actor(self.request.user) else None
-        )
-        return context
-
-
-class AccountDetailView(RoleRequiredMixin, DetailView):
-    roles = (Role.MARKETING, Role.SALES)
-
-    def get_queryset(self):
-        won = Opportunity.objects.won()
-        return (
-            Account.objects.visible_to(self.request.user)
-            .select_related("owner")
-            .annotate(
-                won_revenue=sum_of(won, "amount", "account"),
-                open_pipeline=sum_of(Opportunity.objects.open(), "amount", "account"),
-                deal_count=count_of(Opportunity.objects.all(), "account"),
-            )
-        )
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        account = self.object
-        context["opportunities"] = (
-            Opportunity.objects.visible_to(self.request.user)
-            .filter(account=account)
-            .select_related("owner")[:50]
-        )
-        context["contacts"] = Lead.objects.visible_to(self.request.user).filter(account=account)[
-            :50
-        ]
         return context
 
 

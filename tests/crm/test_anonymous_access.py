@@ -48,6 +48,16 @@ def sample_kwargs(db):
         "leads:lead-detail": {"pk": LeadFactory().pk},
         "leads:opportunity-detail": {"pk": OpportunityFactory().pk},
         "leads:account-detail": {"pk": AccountFactory().pk},
+        "leads:account-update": {"pk": 1},
+        "leads:opportunity-update": {"pk": 1},
+        "leads:opportunity-action": {"pk": 1, "action": "move"},
+        "leads:proposal-create": {"pk": 1},
+        "leads:proposal-detail": {"pk": 1},
+        "leads:proposal-print": {"pk": 1},
+        "leads:proposal-update": {"pk": 1},
+        "leads:proposal-action": {"pk": 1, "action": "send"},
+        "reports:quota-update": {"pk": 1},
+        "reports:quota-delete": {"pk": 1},
     }
 
 

@@ -99,9 +99,9 @@ def test_an_invalid_revision_is_refused_and_saves_nothing(manager):
 def test_quota_period_end_and_label():
     month = QuotaFactory.build(period="month", period_start=dt.date(2026, 12, 1))
     quarter = QuotaFactory.build(period="quarter", period_start=dt.date(2026, 10, 1))
-    assert month.period_end == dt.date(2026, 12, 31)
+    assert month.last_day() == dt.date(2026, 12, 31)
     assert month.period_label == "December 2026"
-    assert quarter.period_end == dt.date(2026, 12, 31)
+    assert quarter.last_day() == dt.date(2026, 12, 31)
     assert quarter.period_label == "Q4 2026"
 
 

@@ -1,0 +1,429 @@
+"""Sales' deal pages: the pipeline board, the deal list, one deal and what is done to it, stage
+probabilities, and the accounts the deals are with."""
+
+from collections import defaultdict
+
+from django.contrib import messages
+from django.db import transaction
+from django.db.models import Count, F, Sum, Window
+from django.db.models.functions import Coalesce, RowNumber
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from django.views.generic import CreateView, DetailView, FormView, TemplateView, UpdateView
+from django_filters.views import FilterView
+
+from crm.db import count_of, sum_of
+from crm.errors import TransitionError
+from crm.roles import Role, RoleRequiredMixin, is_manager, role_required
+from leads import services
+from leads.filters import AccountFilter, BoardFilter, OpportunityFilter
+from leads.forms import (
+    AccountForm,
+    ActivityForm,
+    CloseLostForm,
+    CloseWonForm,
+    MoveForm,
+    OpportunityForm,
+    ReopenForm,
+    StageProbabilityFormSet,
+)
+from leads.models import (
+    MONEY,
+    WEIGHTED,
+    Account,
+    Lead,
+    Opportunity,
+    StageProbability,
+    to_cents,
+)
+from leads.views.common import back_to, with_edit_rights
+
+# How many cards a board column shows; the deal list has the rest.
+CARDS_PER_COLUMN = 50
+
+
+def _filtered(request, filterset_class, queryset):
+    filterset = filterset_class(
+        request.GET or None, queryset=queryset, request=request, manager=is_manager(request.user)
+    )
+    return filterset, (filterset.qs if filterset.is_bound and filterset.is_valid() else queryset)
+
+
+class PipelineBoardView(RoleRequiredMixin, TemplateView):
+    """One column per open stage: the first cards by expected close date, the column's count,
+    amount and weighted amount. Reps see their own deals; managers and marketing all."""
+
+    roles = (Role.MARKETING, Role.SALES)
+    template_name = "leads/pipeline_board.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        base = Opportunity.objects.visible_to(user).open()
+        filterset, deals = _filtered(self.request, BoardFilter, base)
+        # Annotation names must not shadow the `amount` column that WEIGHTED reads.
+        totals = {
+            row["stage"]: {
+                "count": row["n"],
+                "amount": row["total"],
+                "weighted": to_cents(row["total_weighted"]),
+            }
+            for row in deals.order_by()
+            .values("stage")
+            .annotate(
+                n=Count("pk"),
+                total=Coalesce(Sum("amount"), 0, output_field=MONEY),
+                total_weighted=Coalesce(Sum(WEIGHTED), 0, output_field=MONEY),
+            )
+        }
+        cards = defaultdict(list)
+        ranked = (
+            deals.select_related("account", "owner")
+            .annotate(
+                rank=Window(
+                    RowNumber(),
+                    partition_by=[F("stage")],
+                    order_by=[F("expected_close_date").asc(), F("pk").asc()],
+                )
+            )
+            .filter(rank__lte=CARDS_PER_COLUMN)
+            .order_by("expected_close_date", "pk")
+        )
+        for deal in ranked:
+            deal.can_move = deal.is_sales_actor(user)
+            cards[deal.stage].append(deal)
+        stages = Opportunity.OPEN_STAGES
+        context["columns"] = [
+            {
+                "stage": stage,
+                "label": stage.label,
+                "cards": cards[stage],
+                "count": totals.get(stage, {}).get("count", 0),
+                "amount": totals.get(stage, {}).get("amount", 0),
+                "weighted": totals.get(stage, {}).get("weighted", 0),
+                "previous": stages[i - 1] if i else None,
+                "next": stages[i + 1] if i + 1 < len(stages) else None,
+            }
+            for i, stage in enumerate(stages)
+        ]
+        context["board_total"] = {
+            key: sum(column[key] for column in context["columns"])
+            for key in ("count", "amount", "weighted")
+        }
+        context["filter"] = filterset
+        context["filtered"] = bool(self.request.GET)
+        context["query"] = self.request.GET.urlencode()
+        context["cards_per_column"] = CARDS_PER_COLUMN
+        context["today"] = timezone.localdate()
+        return context
+
+
+class OpportunityListView(RoleRequiredMixin, FilterView):
+    roles = (Role.MARKETING, Role.SALES)
+    filterset_class = OpportunityFilter
+    paginate_by = 50
+    template_name = "leads/opportunity_list.html"
+
+    def get_queryset(self):
+        return (
+            Opportunity.objects.visible_to(self.request.user)
+            .select_related("account", "owner")
+            .order_by("expected_close_date", "pk")
+        )
+
+    def get_filterset_kwargs(self, filterset_class):
+        return super().get_filterset_kwargs(filterset_class) | {
+            "manager": is_manager(self.request.user)
+        }
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["totals"] = self.object_list.order_by().totals()
+        context["filtered"] = any(
+            value for key, value in self.request.GET.items() if key not in {"page", "ordering"}
+        )
+        return context
+
+
+class OpportunityCreateView(RoleRequiredMixin, CreateView):
+    """A sales-sourced deal; deals from leads are opened by converting the lead."""
+
+    roles = (Role.SALES,)
+    model = Opportunity
+    form_class = OpportunityForm
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs() | {"manager": is_manager(self.request.user)}
+        if account := self.request.GET.get("account"):
+            kwargs.setdefault("initial", {})["account"] = account
+        return kwargs
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            self.object = services.opportunity_create(
+                by=self.request.user,
+                name=data["name"],
+                amount=data["amount"],
+                expected_close_date=data["expected_close_date"],
+                account=data["account"],
+                account_name=data["account_name"],
+                owner=data.get("owner"),
+                type=data["type"],
+                product=data["product"],
+            )
+        except TransitionError as e:
+            form.add_error(None, str(e))
+            return self.form_invalid(form)
+        messages.success(self.request, f"{self.object} is open in discovery.")
+        return redirect(self.object)
+
+
+class OpportunityUpdateView(RoleRequiredMixin, UpdateView):
+    roles = (Role.SALES,)
+    form_class = OpportunityForm
+
+    def get_queryset(self):
+        return Opportunity.objects.visible_to(self.request.user).select_related("account")
+
+    def get_form_kwargs(self):
+        return super().get_form_kwargs() | {"manager": is_manager(self.request.user)}
+
+    def get_object(self, queryset=None):
+        opportunity = super().get_object(queryset)
+        if not opportunity.is_sales_actor(self.request.user):
+            raise Http404("Not your deal.")
+        return opportunity
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        if not self.object.is_open:
+            messages.error(request, f"{self.object} is closed: a manager reopens it first.")
+            return redirect(self.object)
+        return super().get(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        try:
+            services.opportunity_update(
+                opportunity=Opportunity.objects.get(pk=self.object.pk),
+                by=self.request.user,
+                **changes,
+            )
+        except TransitionError as e:
+            form.add_error(None, str(e))
+            return self.form_invalid(form)
+        messages.success(self.request, f"{self.object} is saved.")
+        return redirect(self.object)
+
+
+def stage_durations(changes, now, is_open: bool) -> list[tuple[str, object]]:
+    """How long the deal spent in each stage it was in, in the order it first reached them,
+    from its history rows (oldest first). An open deal is still in its last stage."""
+    spent = {}
+    for i, change in enumerate(changes):
+        following = changes[i + 1] if i + 1 < len(changes) else None
+        end = following.at if following else (now if is_open else None)
+        if end is None:
+            continue
+        spent[change.to_stage] = spent.get(change.to_stage, timezone.timedelta()) + (
+            end - change.at
+        )
+    labels = dict(Opportunity.Stage.choices)
+    return [(labels[stage], duration) for stage, duration in spent.items()]
+
+
+class OpportunityDetailView(RoleRequiredMixin, DetailView):
+    roles = (Role.MARKETING, Role.SALES)
+
+    def get_queryset(self):
+        return Opportunity.objects.visible_to(self.request.user).select_related(
+            "account", "owner", "lead__campaign"
+        )
+
+    def get_context_data(self, bound_forms=None, open_action="", **kwargs):
+        context = super().get_context_data(**kwargs)
+        opportunity, user = self.object, self.request.user
+        changes = list(opportunity.stage_changes.select_related("actor"))
+        context["stage_changes"] = changes
+        context["durations"] = stage_durations(changes, timezone.now(), opportunity.is_open)
+        context["proposals"] = opportunity.proposals.select_related("author").with_state()
+        context["activities"] = with_edit_rights(
+            opportunity.activities.select_related("author")[:50], user
+        )
+        acts = opportunity.is_sales_actor(user)
+        context["activity_form"] = ActivityForm() if acts else None
+        bound = bound_forms or {}
+        forms = {}
+        if acts and opportunity.is_open:
+            forms["move"] = bound.get("move") or MoveForm(
+                initial={"stage": _next_stage(opportunity.stage)}
+            )
+            forms["won"] = bound.get("won") or CloseWonForm()
+            forms["lost"] = bound.get("lost") or CloseLostForm()
+        if opportunity.can_be_reopened_by(user):
+            forms["reopen"] = bound.get("reopen") or ReopenForm()
+        context["action_forms"] = forms
+        context["can_act"] = acts
+        context["open_action"] = open_action or self.request.GET.get("action", "")
+        return context
+
+
+def _next_stage(stage):
+    stages = Opportunity.OPEN_STAGES
+    return stages[min(stages.index(stage) + 1, len(stages) - 1)]
+
+
+# action → (form, what it does, the message when it worked)
+DEAL_ACTIONS = {
+    "move": (
+        MoveForm,
+        lambda deal, by, data: services.opportunity_move(opportunity=deal, by=by, **data),
+        "{deal} moved to {stage}.",
+    ),
+    "won": (
+        CloseWonForm,
+        lambda deal, by, data: services.opportunity_close_won(opportunity=deal, by=by, **data),
+        "{deal} is won. {account} is a customer.",
+    ),
+    "lost": (
+        CloseLostForm,
+        lambda deal, by, data: services.opportunity_close_lost(opportunity=deal, by=by, **data),
+        "{deal} is closed as lost.",
+    ),
+    "reopen": (
+        ReopenForm,
+        lambda deal, by, data: services.opportunity_reopen(opportunity=deal, by=by, **data),
+        "{deal} is open again, in {stage}.",
+    ),
+}
+
+
+@role_required(Role.SALES)
+@require_POST
+def opportunity_action(request, pk, action):
+    """One change to one deal through its service: a board move, close won or lost, reopen."""
+    if action not in DEAL_ACTIONS:
+        raise Http404("No such action.")
+    deal = get_object_or_404(Opportunity.objects.visible_to(request.user), pk=pk)
+    form_class, run, done = DEAL_ACTIONS[action]
+    form = form_class(request.POST)
+    if not form.is_valid():
+        if "next" in request.POST and action == "move":
+            messages.error(request, "Choose an open stage to move the deal to.")
+            return redirect(back_to(request, deal))
+        messages.error(request, "Nothing changed: correct the highlighted fields.")
+        view = OpportunityDetailView(request=request, kwargs={"pk": pk})
+        view.object = deal
+        context = view.get_context_data(object=deal, bound_forms={action: form}, open_action=action)
+        return view.render_to_response(context, status=400)
+    try:
+        run(deal, request.user, form.cleaned_data)
+    except TransitionError as e:
+        messages.error(request, str(e))
+        return redirect(back_to(request, deal))
+    deal.refresh_from_db()
+    messages.success(
+        request,
+        done.format(deal=deal, stage=deal.get_stage_display(), account=deal.account),
+    )
+    return redirect(back_to(request, deal))
+
+
+class StageProbabilityView(RoleRequiredMixin, FormView):
+    """Managers set each open stage's chance of winning; deals take it on their next move."""
+
+    roles = (Role.MANAGERS,)
+    template_name = "leads/stage_probabilities.html"
+    form_class = StageProbabilityFormSet
+
+    def get_form_kwargs(self):
+        return super().get_form_kwargs() | {"queryset": StageProbability.objects.all()}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        order = {stage: i for i, stage in enumerate(Opportunity.OPEN_STAGES)}
+        context["rows"] = sorted(context["form"].forms, key=lambda f: order[f.instance.stage])
+        context["closed"] = [
+            (s.label, Opportunity.DEFAULT_PROBABILITY[s])
+            for s in (Opportunity.Stage.WON, Opportunity.Stage.LOST)
+        ]
+        return context
+
+    def form_valid(self, formset):
+        with transaction.atomic():
+            for form in formset.forms:
+                if form.has_changed():
+                    row = form.save(commit=False)
+                    row.updated_by = self.request.user
+                    row.save()
+        messages.success(
+            self.request, "Stage probabilities saved: deals take them on their next move."
+        )
+        return redirect("leads:stage-probabilities")
+
+
+# --- Accounts ---------------------------------------------------------------------------------
+
+
+def _accounts_with_figures(user):
+    return (
+        Account.objects.visible_to(user)
+        .select_related("owner")
+        .annotate(
+            won_revenue=sum_of(Opportunity.objects.won(), "amount", "account"),
+            open_pipeline=sum_of(Opportunity.objects.open(), "amount", "account"),
+            deal_count=count_of(Opportunity.objects.all(), "account"),
+            won_count=count_of(Opportunity.objects.won(), "account"),
+            contact_count=count_of(Lead.objects.all(), "account"),
+        )
+    )
+
+
+class AccountListView(RoleRequiredMixin, FilterView):
+    roles = (Role.MARKETING, Role.SALES)
+    filterset_class = AccountFilter
+    paginate_by = 50
+    template_name = "leads/account_list.html"
+
+    def get_queryset(self):
+        return _accounts_with_figures(self.request.user).order_by("name", "pk")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["filtered"] = any(
+            value for key, value in self.request.GET.items() if key not in {"page", "ordering"}
+        )
+        context["customer_count"] = self.object_list.filter(customer_since__isnull=False).count()
+        return context
+
+
+class AccountDetailView(RoleRequiredMixin, DetailView):
+    roles = (Role.MARKETING, Role.SALES)
+
+    def get_queryset(self):
+        return _accounts_with_figures(self.request.user)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        account, user = self.object, self.request.user
+        context["opportunities"] = (
+            Opportunity.objects.visible_to(user)
+            .filter(account=account)
+            .select_related("owner")
+            .order_by("-created_at")[:50]
+        )
+        context["contacts"] = Lead.objects.visible_to(user).filter(account=account)[:50]
+        return context
+
+
+class AccountUpdateView(RoleRequiredMixin, UpdateView):
+    roles = (Role.SALES,)
+    form_class = AccountForm
+    model = Account
+
+    def form_valid(self, form):
+        messages.success(self.request, f"{form.instance} is saved.")
+        return super().form_valid(form)
