@@ -429,6 +429,8 @@ StageProbabilityFormSet = forms.modelformset_factory(
 
 
 class AccountForm(forms.ModelForm):
+    website = forms.URLField(required=False, assume_scheme="https")
+
     class Meta:
         model = Account
         fields = ["name", "industry", "company_size", "website", "country", "owner"]
