@@ -192,6 +192,14 @@ def test_only_marketing_creates_or_edits_campaigns(client, request, who, status)
     assert not Campaign.objects.exclude(pk=campaign.pk).exists()
 
 
+def test_the_edit_form_fills_the_date_pickers_in_iso_whatever_the_locale(client, marketer):
+    # en-GB renders dates as 23/12/2026, which <input type="date"> shows as empty.
+    campaign = CampaignFactory(start_date=dt.date(2026, 12, 23))
+    client.force_login(marketer)
+    html = client.get(reverse("campaigns:campaign-update", args=[campaign.slug])).content.decode()
+    assert 'value="2026-12-23"' in html
+
+
 # --- Detail, spend and archive ------------------------------------------------------------------
 
 
