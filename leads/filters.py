@@ -281,9 +281,9 @@ class BoardFilter(DealAttributesFilter):
 class OpportunityFilter(DealAttributesFilter):
     q = django_filters.CharFilter(method="search", label="Search deal or account")
     stage = django_filters.ChoiceFilter(
-        choices=[("open", "Any open stage"), *Opportunity.Stage.choices],
+        choices=[("all", "Any stage, open or closed"), *Opportunity.Stage.choices],
         method="by_stage",
-        empty_label="Any stage",
+        empty_label="Open deals",
     )
     amount_min = django_filters.NumberFilter(
         field_name="amount", lookup_expr="gte", label="Amount at least"
@@ -311,7 +311,13 @@ class OpportunityFilter(DealAttributesFilter):
         return queryset.filter(Q(name__icontains=value) | Q(account__name__icontains=value))
 
     def by_stage(self, queryset, name, value):
-        return queryset.open() if value == "open" else queryset.filter(stage=value)
+        return queryset if value == "all" else queryset.filter(stage=value)
+
+    def filter_queryset(self, queryset):
+        # With no stage chosen the list shows the open deals: the ones someone works on.
+        if not self.form.cleaned_data.get("stage"):
+            queryset = queryset.open()
+        return super().filter_queryset(queryset)
 
 
 class AccountFilter(django_filters.FilterSet):
@@ -353,20 +359,22 @@ class AccountFilter(django_filters.FilterSet):
 class ProposalFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search title, deal or account")
     state = django_filters.ChoiceFilter(
-        choices=[("open", "Draft or awaiting answer"), *Proposal.Status.choices],
+        choices=[("all", "Any status"), *Proposal.Status.choices],
         method="by_state",
-        empty_label="Any status",
+        empty_label="Draft or awaiting an answer",
         label="Status",
     )
     owner = django_filters.ModelChoiceFilter(
         field_name="opportunity__owner",
         queryset=lambda request: sales_reps(),
         empty_label="Any owner",
+        label="Owner",
     )
     account = django_filters.ModelChoiceFilter(
         field_name="opportunity__account",
         queryset=lambda request: Account.objects.order_by("name"),
         empty_label="Any account",
+        label="Account",
     )
     total_min = django_filters.NumberFilter(
         field_name="total", lookup_expr="gte", label="Total at least"
@@ -409,7 +417,14 @@ class ProposalFilter(django_filters.FilterSet):
         )
 
     def by_state(self, queryset, name, value):
-        return queryset.awaiting_answer() if value == "open" else queryset.in_state(value)
+        return queryset if value == "all" else queryset.in_state(value)
+
+    def filter_queryset(self, queryset):
+        # With no status chosen the list shows what still needs something: drafts and
+        # proposals awaiting the customer's answer.
+        if not self.form.cleaned_data.get("state"):
+            queryset = queryset.awaiting_answer()
+        return super().filter_queryset(queryset)
 
     def by_expiry(self, queryset, name, value):
         today = timezone.localdate()

@@ -134,12 +134,15 @@ class OpportunityListView(RoleRequiredMixin, FilterView):
         )
 
     def get_filterset_kwargs(self, filterset_class):
+        # Always bound, so that the default (open deals only) applies to a bare visit too.
         return super().get_filterset_kwargs(filterset_class) | {
-            "manager": is_manager(self.request.user)
+            "data": self.request.GET,
+            "manager": is_manager(self.request.user),
         }
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        context["showing_open"] = not self.request.GET.get("stage")
         context["totals"] = self.object_list.order_by().totals()
         context["filtered"] = any(
             value for key, value in self.request.GET.items() if key not in {"page", "ordering"}

@@ -42,12 +42,15 @@ class ProposalListView(RoleRequiredMixin, FilterView):
         )
 
     def get_filterset_kwargs(self, filterset_class):
+        # Always bound, so that the default (open proposals) applies to a bare visit too.
         return super().get_filterset_kwargs(filterset_class) | {
-            "manager": is_manager(self.request.user)
+            "data": self.request.GET,
+            "manager": is_manager(self.request.user),
         }
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        context["showing_open"] = not self.request.GET.get("state")
         context["totals"] = self.object_list.order_by().aggregate(
             count=Count("pk"), total=Coalesce(Sum("total"), 0, output_field=MONEY)
         )

@@ -195,7 +195,7 @@ def test_deal_list_filters_sorts_and_totals(client, manager, rep):
     lost = OpportunityFactory(owner=rep, name="Gone", amount=Decimal("5000"))
     services.opportunity_close_lost(opportunity=lost, by=rep, reason="price")
     client.force_login(manager)
-    response = client.get(DEALS, {"stage": "open", "ordering": "-amount"})
+    response = client.get(DEALS, {"ordering": "-amount"})  # open deals unless told otherwise
     assert [d.name for d in response.context["opportunity_list"]] == ["Big", "Small"]
     assert response.context["totals"] == {
         "count": 2,
@@ -203,6 +203,8 @@ def test_deal_list_filters_sorts_and_totals(client, manager, rep):
         "weighted": Decimal("460.00"),
     }
     response = client.get(DEALS, {"q": "gon", "amount_min": "1000"})
+    assert not response.context["opportunity_list"]
+    response = client.get(DEALS, {"q": "gon", "amount_min": "1000", "stage": "all"})
     assert [d.name for d in response.context["opportunity_list"]] == ["Gone"]
 
 
@@ -217,7 +219,7 @@ def test_a_rep_s_deal_list_has_only_their_deals_and_no_owner_filter(client, rep,
 
 def test_deal_list_empty_states(client, rep):
     client.force_login(rep)
-    assert "No deals yet" in client.get(DEALS).content.decode()
+    assert "No open deals" in client.get(DEALS).content.decode()
     assert "No deal matches" in client.get(DEALS, {"q": "zzz"}).content.decode()
 
 
@@ -227,7 +229,7 @@ def test_deal_list_query_count_is_flat(client, manager, django_assert_max_num_qu
         OpportunityFactory(owner=reps[i % 3])
     client.force_login(manager)
     with django_assert_max_num_queries(9):
-        response = client.get(DEALS, {"stage": "open", "ordering": "-amount", "page": 2})
+        response = client.get(DEALS, {"ordering": "-amount", "page": 2})
     assert len(response.context["opportunity_list"]) == 50
 
 

@@ -278,12 +278,12 @@ def test_the_list_filters_by_state_owner_amount_and_expiry_with_totals(
         response = client.get(LIST, params)
         return [(p.opportunity.owner.username, p.state) for p in response.context["proposal_list"]]
 
-    assert sorted(titles(state="open")) == [("other_rep", "sent"), ("rep", "draft")]
+    assert sorted(titles()) == [("other_rep", "sent"), ("rep", "draft")]  # open by default
     assert titles(state="expired") == [("other_rep", "expired")]
     assert titles(expiring_within=7) == [("other_rep", "sent")]
     assert titles(owner=rep.pk) == [("rep", "draft")]
-    assert titles(total_min=400, total_max=600) == [("other_rep", "expired")]
-    response = client.get(LIST)
+    assert titles(total_min=400, total_max=600, state="all") == [("other_rep", "expired")]
+    response = client.get(LIST, {"state": "all"})
     assert response.context["totals"] == {"count": 3, "total": Decimal("2600.00")}
 
 
@@ -291,14 +291,14 @@ def test_a_rep_s_list_has_only_their_proposals(client, rep, other_rep):
     ProposalFactory(opportunity__owner=rep, title="Mine")
     ProposalFactory(opportunity__owner=other_rep, title="Theirs")
     client.force_login(rep)
-    response = client.get(LIST)
+    response = client.get(LIST, {"state": "all"})
     assert [p.title for p in response.context["proposal_list"]] == ["Mine"]
     assert "owner" not in response.context["filter"].form.fields
 
 
 def test_list_empty_states(client, manager):
     client.force_login(manager)
-    assert "No proposals yet" in client.get(LIST).content.decode()
+    assert "No drafts and no proposals awaiting" in client.get(LIST).content.decode()
     assert "No proposal matches" in client.get(LIST, {"q": "zzz"}).content.decode()
 
 
@@ -308,7 +308,7 @@ def test_list_query_count_is_flat(client, manager, django_assert_max_num_queries
         ProposalFactory(opportunity__owner=reps[i % 3])
     client.force_login(manager)
     with django_assert_max_num_queries(8):
-        response = client.get(LIST, {"ordering": "-total", "state": "open"})
+        response = client.get(LIST, {"ordering": "-total"})
     assert len(response.context["proposal_list"]) == 50
 
 
