@@ -179,11 +179,12 @@ def _normalise(name: str) -> str:
     return " ".join(re.sub(r"[_\-.]+", " ", name.casefold()).split())
 
 
-def guess_mapping(header: list[str]) -> dict[str, str]:
-    """Lead field → column, from header names and their common synonyms."""
+def guess_mapping(header: list[str], fields: dict | None = None) -> dict[str, str]:
+    """Field → column, from header names and their common synonyms (`fields`: the lead
+    importer's by default)."""
     mapping = {}
     taken = set()
-    for name, (_, synonyms) in FIELDS.items():
+    for name, (_, synonyms) in (fields or FIELDS).items():
         for column in header:
             if column not in taken and _normalise(column) in synonyms:
                 mapping[name] = column

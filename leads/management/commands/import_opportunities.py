@@ -1,0 +1,118 @@
+import time
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from leads import deal_importer, importer
+from leads.management.commands.import_leads import _pairs
+from leads.models import Opportunity
+
+
+class Command(BaseCommand):
+    help = "Import opportunities (deals) from a CSV file (the same importer as the browser's)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", type=Path)
+        parser.add_argument(
+            "--map",
+            action="append",
+            default=[],
+            metavar="FIELD=COLUMN",
+            help="Map a deal field to a column (repeatable). Fields: "
+            f"{', '.join(deal_importer.FIELDS)}. Unmapped fields are guessed from the header.",
+        )
+        parser.add_argument(
+            "--stage-map",
+            action="append",
+            default=[],
+            metavar="SOURCE=STAGE",
+            help="Map a stage name in the file to a stage (repeatable), e.g. Prospecting=discovery."
+            f" Stages: {', '.join(Opportunity.Stage.values)}.",
+        )
+        parser.add_argument(
+            "--create-users",
+            action="store_true",
+            help="Create a sales rep for each owner name no user has (default: an error row).",
+        )
+        parser.add_argument(
+            "--dayfirst",
+            action="store_true",
+            help="Read 01/02/2026 as 1 February (default: 2 Jan).",
+        )
+        parser.add_argument(
+            "--on-duplicate",
+            choices=["update", "skip"],
+            default="skip",
+            help="What to do with a deal whose external id exists (default: skip).",
+        )
+        parser.add_argument("--as", dest="actor", metavar="USERNAME", help="Who imports.")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Check everything, write nothing."
+        )
+        parser.add_argument(
+            "--errors", type=Path, help="Where to write the row-level error report (CSV)."
+        )
+
+    def handle(self, *args, file: Path, **options):
+        try:
+            text = importer.decode(file.read_bytes())
+            header, _ = importer.read(text)
+        except OSError as e:
+            raise CommandError(f"Cannot read {file}: {e.strerror}.") from e
+        except importer.FileProblem as e:
+            raise CommandError(str(e)) from e
+        mapping = importer.guess_mapping(header, deal_importer.FIELDS)
+        explicit = _pairs(options["map"], "--map")
+        for name in explicit:
+            if name not in deal_importer.FIELDS:
+                raise CommandError(
+                    f"“{name}” is not a deal field: {', '.join(deal_importer.FIELDS)}."
+                )
+        mapping = {k: v for k, v in mapping.items() if v not in explicit.values()} | explicit
+        stage_map = _pairs(options["stage_map"], "--stage-map")
+        for source, stage in stage_map.items():
+            if stage not in Opportunity.Stage.values:
+                raise CommandError(
+                    f"“{stage}” (for {source}) is not a stage: "
+                    f"{', '.join(Opportunity.Stage.values)}."
+                )
+        actor = None
+        if options["actor"]:
+            actor = get_user_model().objects.filter(username=options["actor"]).first()
+            if actor is None:
+                raise CommandError(f"No user is called “{options['actor']}”.")
+        self.stdout.write("Columns: " + ", ".join(f"{k} ← {v}" for k, v in mapping.items()))
+        began = time.perf_counter()
+        try:
+            result = deal_importer.run(
+                text,
+                deal_importer.Options(
+                    mapping=mapping,
+                    stage_map=stage_map,
+                    create_users=options["create_users"],
+                    dayfirst=options["dayfirst"],
+                    on_duplicate=options["on_duplicate"],
+                    dry_run=options["dry_run"],
+                    by=actor,
+                ),
+                progress=lambda rows, r: self.stdout.write(f"  {rows:,} rows read", ending="\r"),
+            )
+        except importer.FileProblem as e:
+            raise CommandError(str(e)) from e
+        seconds = time.perf_counter() - began
+        self.stdout.write("")
+        prefix = "Dry run — nothing written. Would have " if options["dry_run"] else ""
+        self.stdout.write(
+            f"{prefix}{result.created:,} created, {result.updated:,} updated, "
+            f"{result.skipped:,} skipped, {result.error_rows:,} rows with errors "
+            f"— {result.rows:,} rows in {seconds:.1f} s."
+        )
+        if result.errors:
+            for error in result.errors[:10]:
+                self.stdout.write(
+                    f"  row {error.row}, {error.column or '—'}: “{error.value}” {error.message}"
+                )
+            report = options["errors"] or file.with_suffix(".errors.csv")
+            report.write_text(result.error_csv(), encoding="utf-8")
+            self.stdout.write(f"Error report: {report}")
