@@ -24,7 +24,14 @@ from django.utils.text import slugify
 from crm.db import Row, allocate_pks, bulk_insert
 from crm.roles import Role
 from leads.importer import FileProblem, Result, RowError, parse_date, read
-from leads.models import Account, Lead, LeadTransition, Opportunity, OpportunityStageChange
+from leads.models import (
+    Account,
+    Lead,
+    LeadTransition,
+    Opportunity,
+    OpportunityStageChange,
+    to_cents,
+)
 
 BATCH = 2000
 Stage = Opportunity.Stage
@@ -136,7 +143,7 @@ def parse_amount(text: str) -> Decimal:
         raise ValueError("is negative")
     if amount >= Decimal("10000000000"):
         raise ValueError("is too large")
-    return amount.quantize(Decimal("0.01"))
+    return to_cents(amount)
 
 
 class People:

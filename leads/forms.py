@@ -5,7 +5,7 @@ from django.utils.html import format_html
 from campaigns.models import Campaign, Channel
 from crm.validators import PHONE
 from crm.widgets import DateInput
-from leads import importer
+from leads import deal_importer, importer
 from leads.models import (
     Account,
     Activity,
@@ -161,9 +161,73 @@ class ImportUploadForm(forms.Form):
             raise forms.ValidationError("Upload a .csv file (a spreadsheet saved as CSV).")
         return upload
 
+    def options(self) -> dict:
+        return {name: self.cleaned_data[name] for name in ("campaign", "dayfirst", "on_duplicate")}
 
-class ImportMappingForm(forms.Form):
-    """One choice per column of the file: which lead field it fills, if any."""
+
+class ColumnMappingForm(forms.Form):
+    """One choice per column of the file: which field it fills, if any. Subclasses say which
+    fields there are (`field_spec`) and which must be chosen (`check`)."""
+
+    field_spec: dict = {}
+
+    def __init__(self, *args, header: list[str], mapping: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.header = header
+        by_column = {column: name for name, column in mapping.items()}
+        choices = [("", "— ignore —")] + [(k, label) for k, (label, _) in self.field_spec.items()]
+        for index, column in enumerate(header):
+            self.fields[f"col_{index}"] = forms.ChoiceField(
+                label=column or f"Column {index + 1}",
+                choices=choices,
+                required=False,
+                initial=by_column.get(column, ""),
+            )
+        # The extra settings (source or stage names) come after the columns.
+        self.order_fields([f"col_{i}" for i in range(len(header))])
+
+    def column_fields(self):
+        return [self[f"col_{i}"] for i in range(len(self.header))]
+
+    def extra_fields(self):
+        return [self[name] for name in self.fields if not name.startswith("col_")]
+
+    @staticmethod
+    def _pairs(text: str, allowed: list[str], what: str) -> dict[str, str]:
+        pairs = {}
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            source, sep, target = line.partition("=")
+            target = target.strip().casefold()
+            if not sep or not source.strip():
+                raise forms.ValidationError(f"Line {number}: write NAME = {what.upper()}.")
+            if target not in allowed:
+                raise forms.ValidationError(f"Line {number}: “{target}” is not a {what}.")
+            pairs[source.strip()] = target
+        return pairs
+
+    def check(self, mapping: dict) -> None:
+        """Raise ValidationError when a needed field has no column."""
+
+    def clean(self):
+        cleaned = super().clean()
+        mapping, twice = {}, []
+        for index, column in enumerate(self.header):
+            name = cleaned.get(f"col_{index}")
+            if name:
+                if name in mapping:
+                    twice.append(self.field_spec[name][0])
+                mapping[name] = column
+        if twice:
+            raise forms.ValidationError(f"{twice[0]} is chosen for two columns: keep one.")
+        self.check(mapping)
+        cleaned["mapping"] = mapping
+        return cleaned
+
+
+class ImportMappingForm(ColumnMappingForm):
+    field_spec = importer.FIELDS
 
     channel_map = forms.CharField(
         label="Source names to channels",
@@ -173,55 +237,65 @@ class ImportMappingForm(forms.Form):
         f"their name. Channels: {', '.join(Channel.values)}.",
     )
 
-    def __init__(self, *args, header: list[str], mapping: dict, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.header = header
-        by_column = {column: name for name, column in mapping.items()}
-        choices = [("", "— ignore —")] + [(k, label) for k, (label, _) in importer.FIELDS.items()]
-        for index, column in enumerate(header):
-            self.fields[f"col_{index}"] = forms.ChoiceField(
-                label=column or f"Column {index + 1}",
-                choices=choices,
-                required=False,
-                initial=by_column.get(column, ""),
-            )
-
-    def column_fields(self):
-        return [self[f"col_{i}"] for i in range(len(self.header))]
-
     def clean_channel_map(self):
-        pairs = {}
-        for number, line in enumerate(self.cleaned_data["channel_map"].splitlines(), start=1):
-            if not line.strip():
-                continue
-            source, sep, channel = line.partition("=")
-            channel = channel.strip().casefold()
-            if not sep or not source.strip():
-                raise forms.ValidationError(f"Line {number}: write SOURCE = CHANNEL.")
-            if channel not in Channel.values:
-                raise forms.ValidationError(f"Line {number}: “{channel}” is not a channel.")
-            pairs[source.strip()] = channel
-        return pairs
+        return self._pairs(self.cleaned_data["channel_map"], Channel.values, "channel")
 
-    def clean(self):
-        cleaned = super().clean()
-        mapping, twice = {}, []
-        for index, column in enumerate(self.header):
-            name = cleaned.get(f"col_{index}")
-            if name:
-                if name in mapping:
-                    twice.append(importer.FIELDS[name][0])
-                mapping[name] = column
-        if twice:
-            raise forms.ValidationError(f"{twice[0]} is chosen for two columns: keep one.")
+    def check(self, mapping):
         if not set(mapping) & {"email", "external_id"}:
             raise forms.ValidationError(
                 "Choose the E-mail or External id column: leads are matched on it."
             )
         if not set(mapping) & {"first_name", "full_name"}:
             raise forms.ValidationError("Choose the First name (or Full name) column.")
-        cleaned["mapping"] = mapping
-        return cleaned
+
+
+class DealImportMappingForm(ColumnMappingForm):
+    field_spec = deal_importer.FIELDS
+
+    stage_map = forms.CharField(
+        label="The file's stage names to stages",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Prospecting = discovery"}),
+        help_text="One per line, NAME = STAGE. Won, Lost and our own stage names are known. "
+        f"Stages: {', '.join(Opportunity.Stage.values)}.",
+    )
+
+    def clean_stage_map(self):
+        return self._pairs(self.cleaned_data["stage_map"], Opportunity.Stage.values, "stage")
+
+    def check(self, mapping):
+        needed = (*deal_importer.REQUIRED, "close_date")
+        missing = [deal_importer.FIELDS[name][0] for name in needed if name not in mapping]
+        if missing:
+            raise forms.ValidationError(f"Choose the column for: {', '.join(missing)}.")
+
+
+class DealImportUploadForm(forms.Form):
+    file = forms.FileField(label="CSV file", help_text="UTF-8 text, comma or semicolon separated.")
+    dayfirst = forms.BooleanField(
+        label="Dates are day first (31/12/2026)", required=False, initial=True
+    )
+    on_duplicate = forms.ChoiceField(
+        label="When a deal with the same external id exists",
+        choices=[
+            ("skip", "Skip the row"),
+            ("update", "Update its name, product, owner, amount and close date"),
+        ],
+        initial="skip",
+    )
+    create_users = forms.BooleanField(
+        label="Create a sales rep for each owner nobody is called",
+        required=False,
+        help_text="Otherwise such rows are reported as errors. New reps cannot log in until "
+        "a password is set for them.",
+    )
+
+    clean_file = ImportUploadForm.clean_file
+
+    def options(self) -> dict:
+        return {
+            name: self.cleaned_data[name] for name in ("dayfirst", "on_duplicate", "create_users")
+        }
 
 
 class RejectForm(forms.Form):

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from leads import importer
+from leads import deal_importer, importer
 from leads.models import LeadImport
 
 log = logging.getLogger(__name__)
@@ -20,7 +20,22 @@ Status = LeadImport.Status
 STALE_AFTER = dt.timedelta(minutes=5)
 
 
-def import_create(*, by, raw: bytes, filename: str, campaign, dayfirst: bool, on_duplicate: str):
+def fields_for(kind: str) -> dict:
+    """What a column can be mapped to, for leads or for deals."""
+    return deal_importer.FIELDS if kind == LeadImport.Kind.OPPORTUNITIES else importer.FIELDS
+
+
+def import_create(
+    *,
+    by,
+    raw: bytes,
+    filename: str,
+    kind: str = LeadImport.Kind.LEADS,
+    dayfirst: bool,
+    on_duplicate: str,
+    campaign=None,
+    create_users: bool = False,
+):
     """Check the uploaded bytes and keep them; raises importer.FileProblem with the reason."""
     text = importer.decode(raw)
     header, _ = importer.read(text)
@@ -28,21 +43,29 @@ def import_create(*, by, raw: bytes, filename: str, campaign, dayfirst: bool, on
     if not rows:
         raise importer.FileProblem("The file has a header but no rows.")
     return LeadImport.objects.create(
+        kind=kind,
         created_by=by,
         filename=filename[:255],
         content=text,
         header=header,
-        mapping=importer.guess_mapping(header),
+        mapping=importer.guess_mapping(header, fields_for(kind)),
         campaign=campaign,
         dayfirst=dayfirst,
         on_duplicate=on_duplicate,
+        create_users=create_users,
         total_rows=rows,
     )
 
 
-def import_queue(*, lead_import: LeadImport, mapping: dict, channel_map: dict) -> None:
+def import_queue(
+    *, lead_import: LeadImport, mapping: dict, channel_map=None, stage_map=None
+) -> None:
     updated = LeadImport.objects.filter(pk=lead_import.pk, status=Status.UPLOADED).update(
-        mapping=mapping, channel_map=channel_map, status=Status.QUEUED, updated_at=timezone.now()
+        mapping=mapping,
+        channel_map=channel_map or {},
+        stage_map=stage_map or {},
+        status=Status.QUEUED,
+        updated_at=timezone.now(),
     )
     if updated and getattr(settings, "HANDOFF_IMPORTS_INLINE", False):
         import_process(lead_import.pk)
@@ -76,7 +99,7 @@ def import_process(pk: int) -> bool:
     """Run one import if nobody else is; True when this call ran it."""
     if not _claim(pk):
         return False
-    lead_import = LeadImport.objects.select_related("campaign").get(pk=pk)
+    lead_import = LeadImport.objects.select_related("campaign", "created_by").get(pk=pk)
 
     def progress(rows: int, result: importer.Result) -> None:
         LeadImport.objects.filter(pk=pk).update(
@@ -88,15 +111,8 @@ def import_process(pk: int) -> bool:
             heartbeat_at=timezone.now(),
         )
 
-    options = importer.Options(
-        mapping=lead_import.mapping,
-        campaign=lead_import.campaign,
-        channel_map=lead_import.channel_map,
-        dayfirst=lead_import.dayfirst,
-        on_duplicate=lead_import.on_duplicate,
-    )
     try:
-        result = importer.run(lead_import.content, options, progress=progress)
+        result = _run(lead_import, progress)
     except importer.FileProblem as e:
         _finish(pk, Status.FAILED, message=str(e))
     except Exception:
@@ -117,6 +133,33 @@ def import_process(pk: int) -> bool:
             error_report=result.error_csv() if result.errors else "",
         )
     return True
+
+
+def options_for(lead_import: LeadImport, **overrides):
+    """The importer options an import was set up with."""
+    if lead_import.kind == LeadImport.Kind.OPPORTUNITIES:
+        values = {
+            "mapping": lead_import.mapping,
+            "stage_map": lead_import.stage_map,
+            "create_users": lead_import.create_users,
+            "dayfirst": lead_import.dayfirst,
+            "on_duplicate": lead_import.on_duplicate,
+            "by": lead_import.created_by,
+        }
+        return deal_importer.Options(**(values | overrides))
+    values = {
+        "mapping": lead_import.mapping,
+        "campaign": lead_import.campaign,
+        "channel_map": lead_import.channel_map,
+        "dayfirst": lead_import.dayfirst,
+        "on_duplicate": lead_import.on_duplicate,
+    }
+    return importer.Options(**(values | overrides))
+
+
+def _run(lead_import: LeadImport, progress) -> importer.Result:
+    engine = deal_importer if lead_import.kind == LeadImport.Kind.OPPORTUNITIES else importer
+    return engine.run(lead_import.content, options_for(lead_import), progress=progress)
 
 
 def _finish(pk: int, status: str, **fields) -> None:

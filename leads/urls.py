@@ -32,6 +32,26 @@ urlpatterns = [
     path("opportunities/", views.OpportunityListView.as_view(), name="opportunity-list"),
     path("opportunities/new/", views.OpportunityCreateView.as_view(), name="opportunity-create"),
     path(
+        "opportunities/import/",
+        views.DealImportUploadView.as_view(),
+        name="opportunity-import-upload",
+    ),
+    path(
+        "opportunities/import/<int:pk>/",
+        views.DealImportMappingView.as_view(),
+        name="opportunity-import-mapping",
+    ),
+    path(
+        "opportunities/import/<int:pk>/status/",
+        views.DealImportStatusView.as_view(),
+        name="opportunity-import-status",
+    ),
+    path(
+        "opportunities/import/<int:pk>/errors.csv",
+        views.deal_import_errors,
+        name="opportunity-import-errors",
+    ),
+    path(
         "opportunities/<int:pk>/", views.OpportunityDetailView.as_view(), name="opportunity-detail"
     ),
     path(

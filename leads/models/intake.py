@@ -97,8 +97,12 @@ class ScoringRule(TimeStampedModel):
 
 
 class LeadImport(TimeStampedModel):
-    """One CSV file on its way in: uploaded, mapped, then imported in the background with its
-    progress and row-level errors kept here, so any server can show them."""
+    """One CSV file on its way in — leads or deals: uploaded, mapped, then imported in the
+    background with its progress and row-level errors kept here, so any server can show them."""
+
+    class Kind(models.TextChoices):
+        LEADS = "leads", "Leads"
+        OPPORTUNITIES = "opportunities", "Deals"
 
     class Status(models.TextChoices):
         UPLOADED = "uploaded", "Waiting for its column mapping"
@@ -111,6 +115,7 @@ class LeadImport(TimeStampedModel):
         UPDATE = "update", "Update the existing lead"
         SKIP = "skip", "Skip the row"
 
+    kind = models.CharField(max_length=13, choices=Kind.choices, default=Kind.LEADS)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="lead_imports"
     )
@@ -124,6 +129,8 @@ class LeadImport(TimeStampedModel):
         "campaigns.Campaign", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     channel_map = models.JSONField(default=dict, blank=True)
+    stage_map = models.JSONField(default=dict, blank=True)
+    create_users = models.BooleanField("create reps for unknown owners", default=False)
     dayfirst = models.BooleanField("dates are day first (31/12/2026)", default=True)
     on_duplicate = models.CharField(
         "when a lead already exists",
@@ -147,14 +154,36 @@ class LeadImport(TimeStampedModel):
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["status", "heartbeat_at"], name="import_status_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["leads", "opportunities"]), name="import_kind_valid"
+            )
+        ]
 
     def __str__(self):
         return f"{self.filename} ({self.get_status_display().lower()})"
 
     def get_absolute_url(self):
-        if self.status == self.Status.UPLOADED:
-            return reverse("leads:import-mapping", kwargs={"pk": self.pk})
-        return reverse("leads:import-status", kwargs={"pk": self.pk})
+        page = "mapping" if self.status == self.Status.UPLOADED else "status"
+        return reverse(f"leads:{self.url_prefix}-{page}", kwargs={"pk": self.pk})
+
+    @property
+    def url_prefix(self) -> str:
+        return "import" if self.kind == self.Kind.LEADS else "opportunity-import"
+
+    @property
+    def errors_url(self) -> str:
+        return reverse(f"leads:{self.url_prefix}-errors", kwargs={"pk": self.pk})
+
+    @property
+    def upload_url(self) -> str:
+        return reverse(f"leads:{self.url_prefix}-upload")
+
+    @property
+    def list_url(self) -> str:
+        return reverse(
+            "leads:lead-list" if self.kind == self.Kind.LEADS else "leads:opportunity-list"
+        )
 
     @property
     def progress(self) -> int:

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from crm.errors import TransitionError
 from crm.roles import is_manager, is_rep
-from leads.models import Account, Lead, Opportunity, StageProbability
+from leads.models import Account, Lead, Opportunity, StageProbability, to_cents
 
 
 def parse_money(value) -> Decimal:
@@ -19,7 +19,7 @@ def parse_money(value) -> Decimal:
         raise TransitionError(f"“{value}” is not an amount.") from e
     if not amount.is_finite() or amount < 0:
         raise TransitionError("The amount must be zero or more.")
-    return amount.quantize(Decimal("0.01"))
+    return to_cents(amount)
 
 
 # --- Deals ------------------------------------------------------------------------------------

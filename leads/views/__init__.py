@@ -18,9 +18,13 @@ from leads.views.history import (  # noqa: F401
     handoff_export,
 )
 from leads.views.importing import (  # noqa: F401
+    DealImportMappingView,
+    DealImportStatusView,
+    DealImportUploadView,
     ImportMappingView,
     ImportStatusView,
     ImportUploadView,
+    deal_import_errors,
     import_errors,
 )
 from leads.views.inbox import InboxView, inbox_bulk  # noqa: F401

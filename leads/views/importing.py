@@ -1,35 +1,38 @@
-"""CSV import in the browser: upload, map, preview, progress."""
+"""CSV import in the browser, for leads (marketing) and for deals (managers): upload, map the
+columns, preview the first rows, then follow the background import's progress."""
 
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_GET
-from django.views.generic import (
-    DetailView,
-    FormView,
-)
+from django.views.generic import DetailView, FormView
 
 from crm.roles import Role, RoleRequiredMixin, role_required
-from leads import importer, imports
+from leads import deal_importer, importer, imports
 from leads.forms import (
+    DealImportMappingForm,
+    DealImportUploadForm,
     ImportMappingForm,
     ImportUploadForm,
 )
-from leads.models import (
-    LeadImport,
-)
+from leads.models import LeadImport
 
-# --- CSV import ----------------------------------------------------------------------------------
+Kind = LeadImport.Kind
+PREVIEW_ROWS = 5
 
 
 class ImportUploadView(RoleRequiredMixin, FormView):
     roles = (Role.MARKETING,)
+    kind = Kind.LEADS
     form_class = ImportUploadForm
     template_name = "leads/import_upload.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["recent"] = LeadImport.objects.select_related("created_by")[:10]
+        context["recent"] = LeadImport.objects.filter(kind=self.kind).select_related("created_by")[
+            :10
+        ]
+        context["kind"] = self.kind
         return context
 
     def form_valid(self, form):
@@ -39,9 +42,8 @@ class ImportUploadView(RoleRequiredMixin, FormView):
                 by=self.request.user,
                 raw=upload.read(),
                 filename=upload.name,
-                campaign=form.cleaned_data["campaign"],
-                dayfirst=form.cleaned_data["dayfirst"],
-                on_duplicate=form.cleaned_data["on_duplicate"],
+                kind=self.kind,
+                **form.options(),
             )
         except importer.FileProblem as e:
             form.add_error("file", str(e))
@@ -49,32 +51,36 @@ class ImportUploadView(RoleRequiredMixin, FormView):
         return redirect(lead_import)
 
 
-PREVIEW_ROWS = 5
+class DealImportUploadView(ImportUploadView):
+    roles = (Role.MANAGERS,)
+    kind = Kind.OPPORTUNITIES
+    form_class = DealImportUploadForm
 
 
 class ImportMappingView(RoleRequiredMixin, DetailView):
     """Map the columns, see the first rows as they will be imported, then import."""
 
     roles = (Role.MARKETING,)
-    model = LeadImport
+    kind = Kind.LEADS
+    form_class = ImportMappingForm
+    extra_setting = "channel_map"  # the names-to-values setting this kind has
     template_name = "leads/import_mapping.html"
 
     def get_queryset(self):
-        return LeadImport.objects.filter(status=LeadImport.Status.UPLOADED)
+        return LeadImport.objects.filter(kind=self.kind, status=LeadImport.Status.UPLOADED)
 
     def _form(self, data=None):
         lead_import = self.object
-        initial = {
-            "channel_map": "\n".join(f"{k} = {v}" for k, v in lead_import.channel_map.items())
-        }
-        return ImportMappingForm(
+        saved = getattr(lead_import, self.extra_setting)
+        initial = {self.extra_setting: "\n".join(f"{k} = {v}" for k, v in saved.items())}
+        return self.form_class(
             data, header=lead_import.header, mapping=lead_import.mapping, initial=initial
         )
 
     def get(self, request, *args, **kwargs):
         self.object = self.get_object()
         form = self._form()
-        preview = self._preview(self.object.mapping, self.object.channel_map)
+        preview = self._preview(self.object.mapping, getattr(self.object, self.extra_setting))
         return self.render_to_response(self.get_context_data(form=form, preview=preview))
 
     def post(self, request, *args, **kwargs):
@@ -83,24 +89,28 @@ class ImportMappingView(RoleRequiredMixin, DetailView):
         if not form.is_valid():
             context = self.get_context_data(form=form, preview=None)
             return self.render_to_response(context, status=400)
-        mapping, channel_map = form.cleaned_data["mapping"], form.cleaned_data["channel_map"]
+        mapping, names = form.cleaned_data["mapping"], form.cleaned_data[self.extra_setting]
         if "import" not in request.POST:
             LeadImport.objects.filter(pk=self.object.pk).update(
-                mapping=mapping, channel_map=channel_map
+                mapping=mapping, **{self.extra_setting: names}
             )
-            preview = self._preview(mapping, channel_map)
+            preview = self._preview(mapping, names)
             return self.render_to_response(self.get_context_data(form=form, preview=preview))
-        imports.import_queue(lead_import=self.object, mapping=mapping, channel_map=channel_map)
-        messages.success(request, f"Importing {self.object.filename}.")
-        return redirect("leads:import-status", pk=self.object.pk)
-
-    def _preview(self, mapping, channel_map):
-        options = importer.Options(
-            mapping=mapping,
-            campaign=self.object.campaign,
-            channel_map={k.casefold(): v for k, v in channel_map.items()},
-            dayfirst=self.object.dayfirst,
+        imports.import_queue(
+            lead_import=self.object, mapping=mapping, **{self.extra_setting: names}
         )
+        messages.success(request, f"Importing {self.object.filename}.")
+        return redirect(f"leads:{self.object.url_prefix}-status", pk=self.object.pk)
+
+    def _parse(self, options, line, cells, errors):
+        return importer.parse_row(line, cells, options, errors)
+
+    def _options(self, mapping, names):
+        names = {k.casefold(): v for k, v in names.items()}
+        return imports.options_for(self.object, mapping=mapping, **{self.extra_setting: names})
+
+    def _preview(self, mapping, names):
+        options = self._options(mapping, names)
         header, rows = importer.read(self.object.content)
         preview = []
         for line, cells in enumerate(rows, start=2):
@@ -109,30 +119,61 @@ class ImportMappingView(RoleRequiredMixin, DetailView):
             if not any(cell.strip() for cell in cells):
                 continue
             errors = []
-            parsed = importer.parse_row(
-                line, dict(zip(header, cells, strict=False)), options, errors
-            )
+            parsed = self._parse(options, line, dict(zip(header, cells, strict=False)), errors)
             preview.append(
                 {"line": line, "values": parsed.values if parsed else {}, "errors": errors}
             )
-        columns = [name for name in importer.FIELDS if name in mapping and name != "full_name"]
+        spec = self.form_class.field_spec
+        columns = [name for name in spec if name in mapping and name != "full_name"]
         if "full_name" in mapping:
             columns = ["first_name", "last_name", *columns]
         labels = {name: label for name, (label, _) in importer.FIELDS.items()}
+        labels |= {name: label for name, (label, _) in spec.items()}
         return {"columns": [(c, labels[c]) for c in columns], "rows": preview}
+
+
+class DealImportMappingView(ImportMappingView):
+    roles = (Role.MANAGERS,)
+    kind = Kind.OPPORTUNITIES
+    form_class = DealImportMappingForm
+    extra_setting = "stage_map"
+
+    def _parse(self, options, line, cells, errors):
+        if not hasattr(self, "_people"):
+            # Preview never creates anyone: unknown owners show as the name to be created.
+            self._people = deal_importer.People(create=options.create_users)
+        return deal_importer.parse_row(line, cells, options, self._people, errors)
 
 
 class ImportStatusView(RoleRequiredMixin, DetailView):
     roles = (Role.MARKETING,)
-    model = LeadImport
+    kind = Kind.LEADS
     template_name = "leads/import_status.html"
+
+    def get_queryset(self):
+        return LeadImport.objects.filter(kind=self.kind)
+
+
+class DealImportStatusView(ImportStatusView):
+    roles = (Role.MANAGERS,)
+    kind = Kind.OPPORTUNITIES
+
+
+def _error_report(request, pk, kind):
+    lead_import = get_object_or_404(LeadImport, pk=pk, kind=kind)
+    response = HttpResponse(lead_import.error_report, content_type="text/csv; charset=utf-8")
+    name = lead_import.filename.rsplit(".", 1)[0]
+    response["Content-Disposition"] = f'attachment; filename="{name}-errors.csv"'
+    return response
 
 
 @role_required(Role.MARKETING)
 @require_GET
 def import_errors(request, pk):
-    lead_import = get_object_or_404(LeadImport, pk=pk)
-    response = HttpResponse(lead_import.error_report, content_type="text/csv; charset=utf-8")
-    name = lead_import.filename.rsplit(".", 1)[0]
-    response["Content-Disposition"] = f'attachment; filename="{name}-errors.csv"'
-    return response
+    return _error_report(request, pk, Kind.LEADS)
+
+
+@role_required(Role.MANAGERS)
+@require_GET
+def deal_import_errors(request, pk):
+    return _error_report(request, pk, Kind.OPPORTUNITIES)

@@ -56,6 +56,9 @@ def sample_kwargs(db):
         "leads:proposal-print": {"pk": 1},
         "leads:proposal-update": {"pk": 1},
         "leads:proposal-action": {"pk": 1, "action": "send"},
+        "leads:opportunity-import-mapping": {"pk": 1},
+        "leads:opportunity-import-status": {"pk": 1},
+        "leads:opportunity-import-errors": {"pk": 1},
         "reports:quota-update": {"pk": 1},
         "reports:quota-delete": {"pk": 1},
     }
