@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 LEADS  ?= 100000
+DEALS  ?= 10000
 
 .PHONY: install run test lint format bench clean
 
@@ -36,9 +37,11 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## Benchmarks (never part of CI): seeding LEADS demo leads into a scratch database.
+## Benchmarks (never part of CI): seeding LEADS demo leads, then importing DEALS deals, each into
+## a scratch database.
 bench: install
 	$(BIN)/python bench/seed_timing.py --leads $(LEADS)
+	$(BIN)/python bench/deal_import_timing.py --deals $(DEALS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache test-artifacts

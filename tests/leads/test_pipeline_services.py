@@ -239,3 +239,8 @@ def test_totals_sum_amount_and_weighted_amount_in_the_database(rep):
     assert totals["count"] == 2
     assert totals["amount"] == Decimal("1333.33")
     assert totals["weighted"] == Decimal("416.67")  # 250 + 166.665, half up
+
+
+def test_amounts_are_rounded_half_up_to_the_cent(rep):
+    assert _open(rep, account_name="Acme", amount="0.005").amount == Decimal("0.01")
+    assert _open(rep, account_name="Acme", amount="2.675").amount == Decimal("2.68")
