@@ -170,7 +170,9 @@ class People:
         if self.create and "@" not in key:
             self.to_create.setdefault(key, " ".join(text.split()))
             return key
-        raise ValueError("is not a user (match a username, e-mail or full name, or create reps)")
+        raise ValueError(
+            "is not a user: match a username, e-mail or full name, or let the import create reps"
+        )
 
     def create_pending(self) -> list:
         """Make a sales rep for each new name: no usable password until someone sets one."""
@@ -222,7 +224,7 @@ def parse_row(
                 key = raw.casefold()
                 stage = options.stage_map.get(key) or STAGE_NAMES.get(key)
                 if stage is None:
-                    raise ValueError("is not a stage: map it with --stage-map NAME=STAGE")
+                    raise ValueError("is not a stage: map it to one (NAME = STAGE)")
                 values["stage"] = stage
             elif name == "amount":
                 values["amount"] = parse_amount(raw)

@@ -59,7 +59,7 @@ def test_the_whole_deal_import_in_the_browser(client, manager):
     html = page.content.decode()
     assert page.context["form"]["col_0"].initial == "external_id"
     assert "Engaging" in html  # the unmapped stage is shown as the problem it is
-    assert "--stage-map" in html
+    assert "map it to one (NAME = STAGE)" in html
     assert not Opportunity.objects.exists()
 
     # Preview again with the stage map: the row reads well now.

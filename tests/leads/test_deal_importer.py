@@ -153,7 +153,7 @@ def test_bad_rows_are_reported_with_row_column_and_reason_and_left_out_whole(rep
     assert result.created == 1
     problems = {(e.row, e.column): e.message for e in result.errors}
     assert "is not a user" in problems[(3, "sales_agent")]
-    assert "--stage-map" in problems[(4, "deal_stage")]
+    assert "map it to one" in problems[(4, "deal_stage")]
     assert problems[(5, "close_date")] == "is in the future for a closed deal"
     assert problems[(6, "close_date")] == "needs an expected close date"
     assert problems[(7, "account")] == "needs account"
