@@ -7,9 +7,14 @@ from django.db import connection
 
 from crm.errors import TransitionError
 from leads import services
-from leads.models import Lead, LeadTransition
+from leads.models import Lead, LeadTransition, Proposal
 from tests.conftest import requires_postgres
-from tests.factories import LeadFactory
+from tests.factories import (
+    LeadFactory,
+    OpportunityFactory,
+    ProposalFactory,
+    ProposalLineFactory,
+)
 
 pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
 
@@ -74,3 +79,31 @@ def test_two_reps_claiming_the_same_queued_mql_one_gets_it(rep, other_rep):
     assert "is already assigned to" in str(errors[0])
     lead.refresh_from_db()
     assert lead.owner in (rep, other_rep)
+
+
+# --- Deals and proposals --------------------------------------------------------------------
+
+
+def test_won_and_lost_at_once_close_a_deal_once(rep, manager):
+    deal = OpportunityFactory(owner=rep)
+    results = _race(
+        lambda: services.opportunity_close_won(opportunity=deal, by=rep),
+        lambda: services.opportunity_close_lost(opportunity=deal, by=manager, reason="price"),
+    )
+    assert sum(isinstance(r, TransitionError) for r in results) == 1
+    deal.refresh_from_db()
+    assert deal.stage_changes.count() == 1
+    assert deal.stage == deal.stage_changes.get().to_stage
+
+
+def test_two_revisions_at_once_make_one_new_version(rep, manager):
+    deal = OpportunityFactory(owner=rep)
+    sent = ProposalFactory(opportunity=deal)
+    ProposalLineFactory(proposal=sent)
+    services.proposal_send(proposal=sent, by=rep)
+    results = _race(
+        lambda: services.proposal_revise(proposal=sent, by=rep),
+        lambda: services.proposal_revise(proposal=sent, by=manager),
+    )
+    assert sum(isinstance(r, TransitionError) for r in results) == 1
+    assert sorted(Proposal.objects.values_list("version", flat=True)) == [1, 2]

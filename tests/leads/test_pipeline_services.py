@@ -244,3 +244,40 @@ def test_totals_sum_amount_and_weighted_amount_in_the_database(rep):
 def test_amounts_are_rounded_half_up_to_the_cent(rep):
     assert _open(rep, account_name="Acme", amount="0.005").amount == Decimal("0.01")
     assert _open(rep, account_name="Acme", amount="2.675").amount == Decimal("2.68")
+
+
+@pytest.mark.parametrize("to_stage", Opportunity.OPEN_STAGES)
+@pytest.mark.parametrize("from_stage", Opportunity.OPEN_STAGES)
+def test_every_open_stage_moves_to_every_other_one(rep, from_stage, to_stage):
+    deal = OpportunityFactory(owner=rep, stage=from_stage)
+    if from_stage == to_stage:
+        with pytest.raises(TransitionError, match="already in"):
+            services.opportunity_move(opportunity=deal, stage=to_stage, by=rep)
+        return
+    services.opportunity_move(opportunity=deal, stage=to_stage, by=rep)
+    deal.refresh_from_db()
+    assert (deal.stage, deal.probability) == (to_stage, StageProbability.for_stage(to_stage))
+    change = deal.stage_changes.get()
+    assert (change.from_stage, change.to_stage, change.actor) == (from_stage, to_stage, rep)
+
+
+@pytest.mark.parametrize("closed", ["won", "lost"])
+@pytest.mark.parametrize("service", ["move", "won", "lost", "edit"])
+def test_nothing_but_reopen_touches_a_closed_deal(rep, manager, closed, service):
+    deal = OpportunityFactory(owner=rep)
+    if closed == "won":
+        services.opportunity_close_won(opportunity=deal, by=rep)
+    else:
+        services.opportunity_close_lost(opportunity=deal, by=rep, reason="price")
+    calls = {
+        "move": lambda: services.opportunity_move(opportunity=deal, stage="demo", by=manager),
+        "won": lambda: services.opportunity_close_won(opportunity=deal, by=manager),
+        "lost": lambda: services.opportunity_close_lost(
+            opportunity=deal, by=manager, reason="price"
+        ),
+        "edit": lambda: services.opportunity_update(opportunity=deal, by=manager, amount="1"),
+    }
+    with pytest.raises(TransitionError, match=f"{closed} and cannot be"):
+        calls[service]()
+    deal.refresh_from_db()
+    assert deal.stage == closed
