@@ -14,6 +14,7 @@ from campaigns.filters import CampaignFilter
 from campaigns.forms import CampaignForm, SpendEntryForm
 from campaigns.models import Campaign, SpendEntry
 from crm.db import count_of, sum_of
+from crm.listing import is_filtered
 from crm.roles import Role, RoleRequiredMixin, role_required
 from leads.models import Lead
 from reports.metrics import MONEY, campaign_figures
@@ -51,9 +52,7 @@ class CampaignListView(RoleRequiredMixin, FilterView):
             leads=Count("pk"), mqls=Count("pk", filter=Q(mql_at__isnull=False))
         )
         context["totals"] = totals
-        context["filtered"] = any(
-            value for key, value in self.request.GET.items() if key not in {"page", "ordering"}
-        )
+        context["filtered"] = is_filtered(self.request)
         return context
 
 

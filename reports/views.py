@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.views.generic import CreateView, DeleteView, TemplateView, UpdateView
 from django_filters.views import FilterView
 
+from crm.listing import FilteredListMixin
 from crm.roles import Role, RoleRequiredMixin
 from crm.widgets import DateInput
 from leads.filters import sales_reps
@@ -57,7 +58,7 @@ class DashboardView(RoleRequiredMixin, TemplateView):
         return context
 
 
-class QuotaListView(RoleRequiredMixin, FilterView):
+class QuotaListView(RoleRequiredMixin, FilteredListMixin, FilterView):
     """Managers set each rep's revenue quota per month or quarter and read the attainment."""
 
     roles = (Role.MANAGERS,)
@@ -71,11 +72,6 @@ class QuotaListView(RoleRequiredMixin, FilterView):
             .select_related("rep")
             .order_by("-period_start", "period", "rep__first_name", "rep__username")
         )
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["filtered"] = any(v for k, v in self.request.GET.items() if k != "page")
-        return context
 
 
 class QuotaCreateView(RoleRequiredMixin, SuccessMessageMixin, CreateView):

@@ -16,6 +16,7 @@ from django_filters.views import FilterView
 
 from crm.db import count_of, sum_of
 from crm.errors import TransitionError
+from crm.listing import FilteredListMixin, is_filtered
 from crm.roles import Role, RoleRequiredMixin, is_manager, role_required
 from leads import services
 from leads.filters import AccountFilter, BoardFilter, OpportunityFilter
@@ -113,15 +114,17 @@ class PipelineBoardView(RoleRequiredMixin, TemplateView):
             for key in ("count", "amount", "weighted")
         }
         context["filter"] = filterset
-        context["filtered"] = bool(self.request.GET)
+        context["filtered"] = is_filtered(self.request)
         context["query"] = self.request.GET.urlencode()
         context["cards_per_column"] = CARDS_PER_COLUMN
         context["today"] = timezone.localdate()
         return context
 
 
-class OpportunityListView(RoleRequiredMixin, FilterView):
+class OpportunityListView(RoleRequiredMixin, FilteredListMixin, FilterView):
     roles = (Role.MARKETING, Role.SALES)
+    always_bound = True  # open deals unless the stage filter says otherwise
+    filters_by_owner = True
     filterset_class = OpportunityFilter
     paginate_by = 50
     template_name = "leads/opportunity_list.html"
@@ -133,20 +136,10 @@ class OpportunityListView(RoleRequiredMixin, FilterView):
             .order_by("expected_close_date", "pk")
         )
 
-    def get_filterset_kwargs(self, filterset_class):
-        # Always bound, so that the default (open deals only) applies to a bare visit too.
-        return super().get_filterset_kwargs(filterset_class) | {
-            "data": self.request.GET,
-            "manager": is_manager(self.request.user),
-        }
-
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["showing_open"] = not self.request.GET.get("stage")
         context["totals"] = self.object_list.order_by().totals()
-        context["filtered"] = any(
-            value for key, value in self.request.GET.items() if key not in {"page", "ordering"}
-        )
         return context
 
 
@@ -385,7 +378,7 @@ def _accounts_with_figures(user):
     )
 
 
-class AccountListView(RoleRequiredMixin, FilterView):
+class AccountListView(RoleRequiredMixin, FilteredListMixin, FilterView):
     roles = (Role.MARKETING, Role.SALES)
     filterset_class = AccountFilter
     paginate_by = 50
@@ -396,9 +389,6 @@ class AccountListView(RoleRequiredMixin, FilterView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["filtered"] = any(
-            value for key, value in self.request.GET.items() if key not in {"page", "ordering"}
-        )
         context["customer_count"] = self.object_list.filter(customer_since__isnull=False).count()
         return context
 

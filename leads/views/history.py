@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 from django_filters.views import FilterView
 
 from crm.csvexport import stream_csv
+from crm.listing import is_filtered
 from crm.roles import Role, RoleRequiredMixin, has_role, role_required
 from leads.filters import ActivityFilter, HandoffFilter, handoff_event
 from leads.models import Activity, LeadTransition
@@ -51,9 +52,7 @@ class HandoffListView(RoleRequiredMixin, FilterView):
         for transition in context["object_list"]:
             transition.event = handoff_event(transition.from_stage, transition.to_stage)
         context["export_query"] = self.request.GET.urlencode()
-        context["filtered"] = any(
-            v for k, v in self.request.GET.items() if k not in {"page", "ordering"}
-        )
+        context["filtered"] = is_filtered(self.request)
         return context
 
 

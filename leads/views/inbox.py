@@ -12,6 +12,7 @@ from django.views.generic import (
     TemplateView,
 )
 
+from crm.listing import is_filtered
 from crm.roles import Role, RoleRequiredMixin, is_manager, role_required
 from leads import services
 from leads.filters import InboxFilter
@@ -121,7 +122,7 @@ class InboxView(RoleRequiredMixin, TemplateView):
                 .with_attainment()
                 .order_by("period")
             ),
-            filtered=any(v for k, v in self.request.GET.items() if k not in {"page", "section"}),
+            filtered=is_filtered(self.request, ignore={"page", "section"}),
         )
         return context
 

@@ -18,6 +18,7 @@ from django_filters.views import FilterView
 
 from crm.csvexport import stream_csv
 from crm.errors import TransitionError
+from crm.listing import FilteredListMixin
 from crm.roles import Role, RoleRequiredMixin, role_required
 from leads import services
 from leads.filters import LeadFilter, NurtureFilter
@@ -36,7 +37,7 @@ from leads.views.common import apply_to_each, back_to, ticked_ids
 # --- Marketing's lead pages ----------------------------------------------------------------------
 
 
-class LeadListView(RoleRequiredMixin, FilterView):
+class LeadListView(RoleRequiredMixin, FilteredListMixin, FilterView):
     """Every lead, for marketing: filters, search, sorting, bulk send to sales, CSV export."""
 
     roles = (Role.MARKETING,)
@@ -49,9 +50,6 @@ class LeadListView(RoleRequiredMixin, FilterView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["filtered"] = any(
-            value for key, value in self.request.GET.items() if key not in {"page", "ordering"}
-        )
         context["export_query"] = self.request.GET.urlencode()
         return context
 

@@ -16,7 +16,8 @@ from django.views.generic import DetailView
 from django_filters.views import FilterView
 
 from crm.errors import TransitionError
-from crm.roles import Role, RoleRequiredMixin, is_manager, role_required
+from crm.listing import FilteredListMixin
+from crm.roles import Role, RoleRequiredMixin, role_required
 from leads import services
 from leads.filters import ProposalFilter
 from leads.forms import ProposalForm, ProposalLineFormSet
@@ -25,10 +26,12 @@ from leads.models import MONEY, Opportunity, Proposal, ProposalLine
 DEFAULT_TERMS = "Payment within 30 days of invoice. Prices exclude travel."
 
 
-class ProposalListView(RoleRequiredMixin, FilterView):
+class ProposalListView(RoleRequiredMixin, FilteredListMixin, FilterView):
     """Every proposal a user may read, with filters and the count and total of those shown."""
 
     roles = (Role.MARKETING, Role.SALES)
+    always_bound = True  # drafts and proposals awaiting an answer unless told otherwise
+    filters_by_owner = True
     filterset_class = ProposalFilter
     paginate_by = 50
     template_name = "leads/proposal_list.html"
@@ -41,21 +44,11 @@ class ProposalListView(RoleRequiredMixin, FilterView):
             .order_by("valid_until", "pk")
         )
 
-    def get_filterset_kwargs(self, filterset_class):
-        # Always bound, so that the default (open proposals) applies to a bare visit too.
-        return super().get_filterset_kwargs(filterset_class) | {
-            "data": self.request.GET,
-            "manager": is_manager(self.request.user),
-        }
-
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["showing_open"] = not self.request.GET.get("state")
         context["totals"] = self.object_list.order_by().aggregate(
             count=Count("pk"), total=Coalesce(Sum("total"), 0, output_field=MONEY)
-        )
-        context["filtered"] = any(
-            value for key, value in self.request.GET.items() if key not in {"page", "ordering"}
         )
         return context
 

@@ -5,16 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from campaigns.models import Campaign, Channel
 from leads import importer
-
-
-def _pairs(values: list[str], option: str) -> dict[str, str]:
-    pairs = {}
-    for value in values:
-        key, sep, target = value.partition("=")
-        if not sep or not key.strip() or not target.strip():
-            raise CommandError(f"{option} takes NAME=VALUE, not “{value}”.")
-        pairs[key.strip()] = target.strip()
-    return pairs
+from leads.management.commands._importing import pairs, report
 
 
 class Command(BaseCommand):
@@ -65,12 +56,12 @@ class Command(BaseCommand):
         except importer.FileProblem as e:
             raise CommandError(str(e)) from e
         mapping = importer.guess_mapping(header)
-        explicit = _pairs(options["map"], "--map")
+        explicit = pairs(options["map"], "--map")
         for name in explicit:
             if name not in importer.FIELDS:
                 raise CommandError(f"“{name}” is not a lead field: {', '.join(importer.FIELDS)}.")
         mapping = {k: v for k, v in mapping.items() if v not in explicit.values()} | explicit
-        channel_map = _pairs(options["channel_map"], "--channel-map")
+        channel_map = pairs(options["channel_map"], "--channel-map")
         for source, channel in channel_map.items():
             if channel not in Channel.values:
                 raise CommandError(
@@ -99,18 +90,12 @@ class Command(BaseCommand):
         except importer.FileProblem as e:
             raise CommandError(str(e)) from e
         seconds = time.perf_counter() - began
-        self.stdout.write("")
-        prefix = "Dry run — nothing written. Would have " if options["dry_run"] else ""
-        self.stdout.write(
-            f"{prefix}{result.created:,} created, {result.updated:,} updated, "
-            f"{result.skipped:,} skipped, {result.error_rows:,} rows with errors, "
-            f"{result.promoted:,} promoted to MQL — {result.rows:,} rows in {seconds:.1f} s."
+        report(
+            self.stdout,
+            result,
+            file=file,
+            errors=options["errors"],
+            seconds=seconds,
+            dry_run=options["dry_run"],
+            extra=f", {result.promoted:,} promoted to MQL",
         )
-        if result.errors:
-            for error in result.errors[:10]:
-                self.stdout.write(
-                    f"  row {error.row}, {error.column or '—'}: “{error.value}” {error.message}"
-                )
-            report = options["errors"] or file.with_suffix(".errors.csv")
-            report.write_text(result.error_csv(), encoding="utf-8")
-            self.stdout.write(f"Error report: {report}")

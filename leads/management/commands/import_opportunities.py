@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from leads import deal_importer, importer
-from leads.management.commands.import_leads import _pairs
+from leads.management.commands._importing import pairs, report
 from leads.models import Opportunity
 
 
@@ -63,14 +63,14 @@ class Command(BaseCommand):
         except importer.FileProblem as e:
             raise CommandError(str(e)) from e
         mapping = importer.guess_mapping(header, deal_importer.FIELDS)
-        explicit = _pairs(options["map"], "--map")
+        explicit = pairs(options["map"], "--map")
         for name in explicit:
             if name not in deal_importer.FIELDS:
                 raise CommandError(
                     f"“{name}” is not a deal field: {', '.join(deal_importer.FIELDS)}."
                 )
         mapping = {k: v for k, v in mapping.items() if v not in explicit.values()} | explicit
-        stage_map = _pairs(options["stage_map"], "--stage-map")
+        stage_map = pairs(options["stage_map"], "--stage-map")
         for source, stage in stage_map.items():
             if stage not in Opportunity.Stage.values:
                 raise CommandError(
@@ -101,18 +101,11 @@ class Command(BaseCommand):
         except importer.FileProblem as e:
             raise CommandError(str(e)) from e
         seconds = time.perf_counter() - began
-        self.stdout.write("")
-        prefix = "Dry run — nothing written. Would have " if options["dry_run"] else ""
-        self.stdout.write(
-            f"{prefix}{result.created:,} created, {result.updated:,} updated, "
-            f"{result.skipped:,} skipped, {result.error_rows:,} rows with errors "
-            f"— {result.rows:,} rows in {seconds:.1f} s."
+        report(
+            self.stdout,
+            result,
+            file=file,
+            errors=options["errors"],
+            seconds=seconds,
+            dry_run=options["dry_run"],
         )
-        if result.errors:
-            for error in result.errors[:10]:
-                self.stdout.write(
-                    f"  row {error.row}, {error.column or '—'}: “{error.value}” {error.message}"
-                )
-            report = options["errors"] or file.with_suffix(".errors.csv")
-            report.write_text(result.error_csv(), encoding="utf-8")
-            self.stdout.write(f"Error report: {report}")

@@ -1,0 +1,34 @@
+"""What every filtered list page shares."""
+
+from crm.roles import is_manager
+
+# Query parameters that page or sort a list without filtering it.
+NOT_FILTERS = frozenset({"page", "ordering"})
+
+
+def is_filtered(request, ignore=NOT_FILTERS) -> bool:
+    """Whether the request sets any filter (so the page offers to clear them)."""
+    return any(value for key, value in request.GET.items() if key not in ignore)
+
+
+class FilteredListMixin:
+    """For django-filter's FilterView: says in the context whether a filter is set.
+
+    `always_bound`: filter even a bare visit, so a FilterSet's defaults (open deals only) hold.
+    `filters_by_owner`: the FilterSet takes `manager=` and drops its owner choice for reps."""
+
+    always_bound = False
+    filters_by_owner = False
+
+    def get_filterset_kwargs(self, filterset_class):
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        if self.always_bound:
+            kwargs["data"] = self.request.GET
+        if self.filters_by_owner:
+            kwargs["manager"] = is_manager(self.request.user)
+        return kwargs
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["filtered"] = is_filtered(self.request)
+        return context
