@@ -22,8 +22,11 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # One Chromium per module, not per session: while Playwright's loop runs, Django hands out
+    # database connections per async context, and the tests that pytest runs after the browser
+    # tests would leave theirs open past the test database's teardown.
     if not Path(CHROMIUM).exists():
         message = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
         if os.environ.get("CI"):
@@ -31,7 +34,7 @@ def browser():
         pytest.skip(message)
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API keeps an event loop running in this thread for the whole session;
+    # Playwright's sync API keeps an event loop running in this thread for the whole module;
     # the ORM calls beside it (fixtures, factories, assertions) are still plain synchronous code.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
