@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -92,3 +93,39 @@ def test_a_rep_moves_a_card_along_the_board_with_the_keyboard(page, rep):
     expect(demo.get_by_role("link", name="Vandelay imports")).to_be_visible()
     deal.refresh_from_db()
     assert (deal.stage, deal.probability) == ("demo", 25)
+
+
+def test_the_proposal_prints_as_a_clean_a4_document(page, rep):
+    deal = Opportunity.objects.create(
+        account=Account.objects.create(name="Kramerica"),
+        name="Kramerica oil tankers",
+        owner=rep,
+        amount=Decimal("9000"),
+        expected_close_date=timezone.localdate() + dt.timedelta(days=10),
+    )
+    proposal = services.proposal_create(
+        opportunity=deal,
+        by=rep,
+        title="Coffee-table book",
+        valid_until=timezone.localdate() + dt.timedelta(days=30),
+        tax_rate=Decimal("10"),
+        terms="Net 30.",
+        lines=[
+            {
+                "description": f"Chapter {i}",
+                "quantity": Decimal("1"),
+                "unit_price": Decimal("750"),
+                "discount_percent": Decimal("0"),
+            }
+            for i in range(1, 13)
+        ],
+    )
+    log_in(page, rep.username, PASSWORD)
+    page.goto(f"/proposals/{proposal.pk}/print/")
+    expect(page.get_by_role("article")).to_contain_text("9,900.00")  # 12 × 750 + 10 %
+    page.emulate_media(media="print")
+    expect(page.get_by_text("Back to the proposal")).to_be_hidden()
+    pdf = page.pdf(format="A4")
+    assert pdf.startswith(b"%PDF")
+    assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == 1  # twelve lines and terms fit one page
+    assert re.search(rb"/MediaBox\s*\[0 0 59[45]\.?\d* 84[12]\.?\d*\]", pdf)  # A4 in points
