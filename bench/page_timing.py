@@ -26,7 +26,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from campaigns.models import Campaign  # noqa: E402
-from leads.models import Lead  # noqa: E402
+from leads.models import Account, Lead, Opportunity, Proposal  # noqa: E402
 
 RUNS = int(os.environ.get("RUNS", "10"))
 
@@ -36,6 +36,9 @@ def main() -> None:
     users = get_user_model().objects
     campaign = Campaign.objects.order_by("pk").first()
     lead = Lead.objects.filter(stage="converted").order_by("pk").first()
+    deal = Opportunity.objects.filter(proposals__isnull=False).order_by("pk").first()
+    proposal = Proposal.objects.order_by("pk").first()
+    account = Account.objects.order_by("pk").first()
     pages = [
         ("sam", "/inbox/"),
         ("sam", "/inbox/?section=overdue"),
@@ -49,6 +52,16 @@ def main() -> None:
         ("maria", "/handoffs/"),
         ("morgan", lead.get_absolute_url()),
         ("morgan", "/reports/"),
+        ("sam", "/pipeline/"),
+        ("morgan", "/pipeline/"),
+        ("morgan", "/opportunities/"),
+        ("morgan", "/opportunities/?stage=all&ordering=-amount"),
+        ("morgan", deal.get_absolute_url()),
+        ("morgan", "/proposals/"),
+        ("morgan", proposal.get_absolute_url()),
+        ("morgan", "/accounts/"),
+        ("morgan", account.get_absolute_url()),
+        ("morgan", "/reports/quotas/"),
     ]
     print(f"{'page':<40} {'user':<7} {'median ms':>9} {'max ms':>8} {'queries':>7}")
     for username, url in pages:

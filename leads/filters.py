@@ -240,15 +240,22 @@ class ActivityFilter(django_filters.FilterSet):
 # --- Deals, accounts and proposals ------------------------------------------------------------
 
 
+def by_account_name(queryset, value: str, path: str):
+    """An account's id (links from the account page) or words of its name."""
+    value = value.strip()
+    if value.isdigit():
+        return queryset.filter(**{f"{path}_id": int(value)})
+    return queryset.filter(**{f"{path}__name__icontains": value}) if value else queryset
+
+
 class DealAttributesFilter(django_filters.FilterSet):
     """What the pipeline board and the deal list both filter by."""
 
     owner = django_filters.ModelChoiceFilter(
         queryset=lambda request: sales_reps(), empty_label="Any owner"
     )
-    account = django_filters.ModelChoiceFilter(
-        queryset=lambda request: Account.objects.order_by("name"), empty_label="Any account"
-    )
+    # A name, not a list to pick from: there may be tens of thousands of accounts.
+    account = django_filters.CharFilter(method="by_account", label="Account")
     type = django_filters.ChoiceFilter(choices=Opportunity.Type.choices, empty_label="Any type")
     close_after = django_filters.DateFilter(
         field_name="expected_close_date",
@@ -272,6 +279,9 @@ class DealAttributesFilter(django_filters.FilterSet):
         if not manager:
             # A rep sees their own deals only: choosing an owner would mean nothing.
             del self.filters["owner"]
+
+    def by_account(self, queryset, name, value):
+        return by_account_name(queryset, value, "account")
 
 
 class BoardFilter(DealAttributesFilter):
@@ -370,12 +380,7 @@ class ProposalFilter(django_filters.FilterSet):
         empty_label="Any owner",
         label="Owner",
     )
-    account = django_filters.ModelChoiceFilter(
-        field_name="opportunity__account",
-        queryset=lambda request: Account.objects.order_by("name"),
-        empty_label="Any account",
-        label="Account",
-    )
+    account = django_filters.CharFilter(method="by_account", label="Account")
     total_min = django_filters.NumberFilter(
         field_name="total", lookup_expr="gte", label="Total at least"
     )
@@ -415,6 +420,9 @@ class ProposalFilter(django_filters.FilterSet):
             | Q(opportunity__name__icontains=value)
             | Q(opportunity__account__name__icontains=value)
         )
+
+    def by_account(self, queryset, name, value):
+        return by_account_name(queryset, value, "opportunity__account")
 
     def by_state(self, queryset, name, value):
         return queryset if value == "all" else queryset.in_state(value)

@@ -384,46 +384,50 @@ OPEN_STAGES = [(s.value, s.label) for s in Opportunity.Stage if s in Opportunity
 
 
 class OpportunityForm(forms.ModelForm):
-    """A deal's details. Opening a new one also names its account: an existing one or a new name.
-    Only managers see (and may change) the owner."""
+    """A deal's details. The account is named, not picked from a list (there may be tens of
+    thousands): the account with that name is used, a new name makes a new account. Only
+    managers see (and may change) the owner."""
 
     account_name = forms.CharField(
         max_length=200,
-        required=False,
-        label="Or a new account",
-        help_text="An existing account with this name is reused.",
+        label="Account",
+        help_text="The account with this name is used (any case); a new name makes a new account.",
     )
 
     class Meta:
         model = Opportunity
-        fields = ["name", "account", "amount", "expected_close_date", "type", "product", "owner"]
+        fields = ["name", "amount", "expected_close_date", "type", "product", "owner"]
         widgets = {"expected_close_date": DATE_INPUT}
-        labels = {"name": "Opportunity name", "account": "Account"}
+        labels = {"name": "Opportunity name"}
 
     def __init__(self, *args, manager: bool = False, **kwargs):
         from leads.assignment import active_reps
 
         super().__init__(*args, **kwargs)
         creating = self.instance.pk is None
+        self.order_fields(["name", "account_name"])
         self.fields["amount"].min_value = 0
         self.fields["amount"].widget.attrs["min"] = "0"
-        self.fields["account"].queryset = Account.objects.order_by("name")
         if creating:
-            self.fields["account"].required = False
-            self.fields["account"].empty_label = "Choose an account…"
             self.fields["type"].required = False
             self.fields["type"].choices = [
                 ("", "From the account's history (new business or upsell)"),
                 *Opportunity.Type.choices,
             ]
         else:
-            del self.fields["account_name"]
+            self.fields["account_name"].initial = self.instance.account.name
         if manager:
             self.fields["owner"].queryset = active_reps().order_by("first_name", "username")
             self.fields["owner"].required = creating is False
             self.fields["owner"].empty_label = "Me" if creating else None
         else:
             del self.fields["owner"]
+
+    def clean_account_name(self):
+        name = self.cleaned_data["account_name"].strip()
+        if not name:
+            raise forms.ValidationError("Name the account.")
+        return name
 
     def clean_amount(self):
         amount = self.cleaned_data["amount"]
@@ -437,16 +441,6 @@ class OpportunityForm(forms.ModelForm):
         if changed and day < timezone.localdate():
             raise forms.ValidationError("The expected close date is in the past.")
         return day
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.instance.pk is None:
-            account, name = cleaned.get("account"), (cleaned.get("account_name") or "").strip()
-            if not account and not name:
-                self.add_error("account", "Choose an account or name a new one.")
-            elif account and name:
-                self.add_error("account_name", "Choose an account or name a new one, not both.")
-        return cleaned
 
 
 class MoveForm(forms.Form):

@@ -104,7 +104,16 @@ def opportunity_create(
     return opportunity
 
 
-EDITABLE = ("name", "amount", "expected_close_date", "type", "product", "account", "owner")
+EDITABLE = (
+    "name",
+    "amount",
+    "expected_close_date",
+    "type",
+    "product",
+    "account",
+    "account_name",
+    "owner",
+)
 
 
 @transaction.atomic
@@ -118,6 +127,8 @@ def opportunity_update(*, opportunity: Opportunity, by, **changes) -> Opportunit
     _check_open(opportunity, by, "edited")
     if "owner" in changes and changes["owner"].pk != opportunity.owner_id and not is_manager(by):
         raise TransitionError("Only a manager can give a deal to another rep.")
+    if "account_name" in changes:
+        changes["account"] = account_find_or_create(name=changes.pop("account_name"), by=by)
     if "amount" in changes:
         changes["amount"] = parse_money(changes["amount"])
     if "name" in changes:

@@ -152,8 +152,10 @@ class OpportunityCreateView(RoleRequiredMixin, CreateView):
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs() | {"manager": is_manager(self.request.user)}
-        if account := self.request.GET.get("account"):
-            kwargs.setdefault("initial", {})["account"] = account
+        account = self.request.GET.get("account", "")
+        if account.isdigit():
+            name = Account.objects.filter(pk=account).values_list("name", flat=True).first()
+            kwargs.setdefault("initial", {})["account_name"] = name
         return kwargs
 
     def form_valid(self, form):
@@ -164,7 +166,6 @@ class OpportunityCreateView(RoleRequiredMixin, CreateView):
                 name=data["name"],
                 amount=data["amount"],
                 expected_close_date=data["expected_close_date"],
-                account=data["account"],
                 account_name=data["account_name"],
                 owner=data.get("owner"),
                 type=data["type"],
@@ -202,6 +203,10 @@ class OpportunityUpdateView(RoleRequiredMixin, UpdateView):
 
     def form_valid(self, form):
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        if "account_name" in changes and (
+            changes["account_name"].casefold() == self.object.account.name.casefold()
+        ):
+            del changes["account_name"]  # the same account, written another way
         try:
             services.opportunity_update(
                 opportunity=Opportunity.objects.get(pk=self.object.pk),

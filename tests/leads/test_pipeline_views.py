@@ -267,7 +267,7 @@ def test_the_new_deal_form_keeps_input_and_says_what_is_wrong(client, rep):
     )
     assert response.status_code == 200
     errors = response.context["form"].errors
-    assert "Choose an account or name a new one." in errors["account"]
+    assert "This field is required." in errors["account_name"]
     assert "The expected close date is in the past." in errors["expected_close_date"]
     assert errors["amount"]
     assert 'value="Pilot"' in response.content.decode()
@@ -278,7 +278,7 @@ def test_the_new_deal_form_starts_on_the_account_it_came_from(client, rep):
     account = AccountFactory()
     client.force_login(rep)
     response = client.get(NEW_DEAL, {"account": account.pk})
-    assert response.context["form"].initial["account"] == str(account.pk)
+    assert response.context["form"].initial["account_name"] == account.name
 
 
 def test_a_manager_opens_a_deal_for_a_rep(client, manager, rep):
@@ -288,7 +288,7 @@ def test_a_manager_opens_a_deal_for_a_rep(client, manager, rep):
         NEW_DEAL,
         {
             "name": "Team deal",
-            "account": account.pk,
+            "account_name": account.name.upper(),
             "amount": "10",
             "expected_close_date": FUTURE,
             "type": "renewal",
@@ -296,7 +296,7 @@ def test_a_manager_opens_a_deal_for_a_rep(client, manager, rep):
         },
     )
     deal = Opportunity.objects.get()
-    assert (deal.owner, deal.type) == (rep, "renewal")
+    assert (deal.owner, deal.type, deal.account) == (rep, "renewal", account)
 
 
 def test_editing_the_amount_records_it(client, rep):
@@ -306,7 +306,7 @@ def test_editing_the_amount_records_it(client, rep):
         reverse("leads:opportunity-update", args=[deal.pk]),
         {
             "name": deal.name,
-            "account": deal.account_id,
+            "account_name": deal.account.name,
             "amount": "150",
             "expected_close_date": deal.expected_close_date.isoformat(),
             "type": deal.type,
@@ -320,6 +320,30 @@ def test_editing_the_amount_records_it(client, rep):
         Decimal("150.00"),
         rep,
     )
+
+
+def test_editing_moves_a_deal_to_another_account_by_name(client, rep):
+    deal = OpportunityFactory(owner=rep)
+    client.force_login(rep)
+    client.post(
+        reverse("leads:opportunity-update", args=[deal.pk]),
+        {
+            "name": deal.name,
+            "account_name": "Brand New Holdings",
+            "amount": deal.amount,
+            "expected_close_date": deal.expected_close_date.isoformat(),
+            "type": deal.type,
+        },
+    )
+    deal.refresh_from_db()
+    assert deal.account.name == "Brand New Holdings"
+
+
+def test_deal_forms_and_filters_name_accounts_instead_of_listing_them(client, manager):
+    AccountFactory.create_batch(30)
+    client.force_login(manager)
+    for url in (NEW_DEAL, BOARD, DEALS, reverse("leads:proposal-list")):
+        assert client.get(url).content.decode().count("<option") < 40, url
 
 
 def test_a_rep_cannot_edit_another_rep_s_deal_and_a_closed_deal_is_read_only(
