@@ -480,9 +480,10 @@ class DemoBuilder:
         return plan
 
     def _transition(self, plan, lead, to_stage, at, actor=None, reason="", detail="", sla=None):
-        qualification = {}
+        qualification, due = {}, None
         if to_stage == Lead.Stage.MQL:
             qualification = sla.check_lead(lead).as_trace()
+            due = self.schedules[sla.pk].add(at, sla.accept_within_hours)
         plan["transitions"].append(
             Row(
                 from_stage=lead.stage,
@@ -493,6 +494,7 @@ class DemoBuilder:
                 detail=detail,
                 sla=sla,
                 qualification=qualification,
+                due_at=due,
             )
         )
         lead.stage = to_stage
@@ -525,7 +527,7 @@ class DemoBuilder:
             sla = self.sla_at(at)
             self._transition(plan, lead, Lead.Stage.MQL, at, actor, reason, justification, sla)
             lead.mql_at = at
-            lead.response_due_at = self.schedules[sla.pk].add(at, sla.accept_within_hours)
+            lead.response_due_at = plan["transitions"][-1].due_at
             lead.accepted_at = lead.first_response_at = lead.qualified_at = None
             lead.owner = None if rng.random() < 0.12 else self._next_rep()
             outcome = self._work_mql(lead, plan, at)

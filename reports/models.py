@@ -144,7 +144,7 @@ class ServiceLevelAgreement(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("reports:quota-list")
+        return reverse("reports:sla")
 
     def clean(self):
         errors = {}

@@ -5,6 +5,8 @@ from reports import views
 app_name = "reports"
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
+    path("sla/", views.SlaView.as_view(), name="sla"),
+    path("sla/new-version/", views.SlaUpdateView.as_view(), name="sla-update"),
     path("quotas/", views.QuotaListView.as_view(), name="quota-list"),
     path("quotas/new/", views.QuotaCreateView.as_view(), name="quota-create"),
     path("quotas/<int:pk>/", views.QuotaUpdateView.as_view(), name="quota-update"),

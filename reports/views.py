@@ -1,19 +1,24 @@
 import datetime as dt
 
 import django_filters
+from django.contrib import messages
 from django.contrib.messages.views import SuccessMessageMixin
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
 from django.urls import reverse_lazy
 from django.utils import timezone
-from django.views.generic import CreateView, DeleteView, TemplateView, UpdateView
+from django.views.generic import CreateView, DeleteView, FormView, TemplateView, UpdateView
 from django_filters.views import FilterView
 
+from crm.errors import TransitionError
 from crm.listing import FilteredListMixin
 from crm.roles import Role, RoleRequiredMixin
 from crm.widgets import DateInput
 from leads.filters import sales_reps
-from reports import selectors
-from reports.forms import QuotaForm
-from reports.models import Quota, ServiceLevelAgreement
+from reports import compliance, selectors, services
+from reports.forms import QuotaForm, SlaForm
+from reports.models import MQL_FIELD_CHOICES, WEEKDAY_NAMES, Quota, ServiceLevelAgreement
+from reports.services import SLA_TERMS
 
 
 class QuotaFilter(django_filters.FilterSet):
@@ -94,3 +99,112 @@ class QuotaDeleteView(RoleRequiredMixin, SuccessMessageMixin, DeleteView):
     model = Quota
     success_url = reverse_lazy("reports:quota-list")
     success_message = "Quota removed."
+
+
+# --- The service-level agreement ------------------------------------------------------------
+
+MONTHS_SHOWN = 12
+
+
+def _months(today: dt.date) -> list[dt.date]:
+    """The first days of this month and the eleven before it, newest first."""
+    months, first = [], today.replace(day=1)
+    for _ in range(MONTHS_SHOWN):
+        months.append(first)
+        first = (first - dt.timedelta(days=1)).replace(day=1)
+    return months
+
+
+def _chosen_month(value: str, months: list[dt.date]) -> dt.date:
+    try:
+        chosen = dt.datetime.strptime(value, "%Y-%m").date()
+    except (TypeError, ValueError):
+        return months[0]
+    return chosen if chosen in months else months[0]
+
+
+def version_changes(versions: list[ServiceLevelAgreement]) -> list[tuple]:
+    """Each version (newest first) with what changed from the one before: (label, was, now)."""
+    rows = []
+    ordered = sorted(versions, key=lambda v: v.version)
+    for previous, version in zip([None, *ordered], ordered, strict=False):
+        changes = []
+        if previous is not None:
+            for name in SLA_TERMS:
+                old, new = getattr(previous, name), getattr(version, name)
+                if old != new:
+                    label = ServiceLevelAgreement._meta.get_field(name).verbose_name
+                    changes.append((label, _term_text(name, old), _term_text(name, new)))
+        rows.append((version, changes))
+    return list(reversed(rows))
+
+
+def _term_text(name: str, value) -> str:
+    if name == "working_days":
+        return ", ".join(WEEKDAY_NAMES[d] for d in sorted(value)) or "none"
+    if name == "mql_required_fields":
+        labels = dict(MQL_FIELD_CHOICES)
+        return ", ".join(labels.get(f, f) for f in value) or "none"
+    if name == "assignment":
+        return ServiceLevelAgreement.Assignment(value).label
+    if isinstance(value, dt.time):
+        return value.strftime("%H:%M")
+    return "never" if value is None else str(value)
+
+
+class SlaView(RoleRequiredMixin, TemplateView):
+    """The agreement in plain words, both teams' live compliance for a month, the glossary and
+    the history of versions. Everyone reads it; managers change it."""
+
+    roles = (Role.MARKETING, Role.SALES)
+    template_name = "reports/sla.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        now = timezone.now()
+        months = _months(timezone.localdate(now))
+        month = _chosen_month(self.request.GET.get("month"), months)
+        versions = list(ServiceLevelAgreement.objects.select_related("created_by"))
+        context.update(
+            sla=ServiceLevelAgreement.objects.in_force_at(now),
+            month=month,
+            months=months,
+            report=compliance.sla_compliance(month, now),
+            versions=version_changes(versions),
+            glossary=compliance.GLOSSARY,
+            thresholds=(compliance.GREEN, compliance.AMBER),
+        )
+        return context
+
+
+class SlaUpdateView(RoleRequiredMixin, FormView):
+    """A manager writes the next version; the one in force is never edited."""
+
+    roles = (Role.MANAGERS,)
+    form_class = SlaForm
+    template_name = "reports/sla_form.html"
+
+    def get_initial(self):
+        current = ServiceLevelAgreement.objects.current()
+        if current is None:
+            return {}
+        return {name: getattr(current, name) for name in SLA_TERMS}
+
+    def form_valid(self, form):
+        try:
+            version = services.sla_revise(
+                by=self.request.user,
+                change_note=form.cleaned_data["change_note"],
+                **form.terms(),
+            )
+        except TransitionError as e:
+            form.add_error(None, str(e))
+            return self.form_invalid(form)
+        except ValidationError as e:
+            for name, errors in e.message_dict.items():
+                form.add_error(name if name in form.fields else None, errors)
+            return self.form_invalid(form)
+        messages.success(
+            self.request, f"Version {version.version} of the agreement is in force from now."
+        )
+        return redirect("reports:sla")

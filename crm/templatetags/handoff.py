@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django import template
 
 register = template.Library()
@@ -45,3 +47,11 @@ def duration(delta) -> str:
     from reports.workhours import describe
 
     return describe(delta) if delta is not None else "—"
+
+
+@register.filter
+def percent(value) -> str:
+    """A ratio (0.875) as a percentage ("87.5 %"); "—" when it is not defined."""
+    if value is None or value == "":
+        return "—"
+    return f"{Decimal(value) * 100:.1f} %"

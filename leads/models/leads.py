@@ -323,6 +323,12 @@ class LeadTransition(AppendOnlyModel):
     )
     # Why a lead qualified as MQL: its score, the definition checked and the rules that matched.
     qualification = models.JSONField(default=dict, blank=True)
+    due_at = models.DateTimeField(
+        "response due",
+        null=True,
+        blank=True,
+        help_text="On a move to MQL: when sales' accept-or-reject window of this pass closes.",
+    )
 
     class Meta:
         ordering = ["at", "pk"]

@@ -85,6 +85,7 @@ def _send_to_sales(lead: Lead, *, by, justification: str) -> Lead:
             f"{lead} does not meet the MQL definition ({check.problems}): "
             "write a justification to send it to sales anyway."
         )
+    due = workhours.due_at(sla, now, sla.accept_within_hours)
     lead.move_to(
         Stage.MQL,
         by=by,
@@ -93,10 +94,11 @@ def _send_to_sales(lead: Lead, *, by, justification: str) -> Lead:
         detail=justification,
         sla=sla,
         qualification=qualification,
+        due_at=due,
     )
     # A new pass through the funnel: the response clock starts again.
     lead.mql_at = now
-    lead.response_due_at = workhours.due_at(sla, now, sla.accept_within_hours)
+    lead.response_due_at = due
     lead.accepted_at = lead.first_response_at = lead.qualified_at = None
     if lead.owner_id is None and sla.assignment == ServiceLevelAgreement.Assignment.ROUND_ROBIN:
         lead.owner = next(iter(assignment.next_reps(1)), None)
@@ -198,6 +200,7 @@ def leads_promote_qualified(*, lead_ids=None, rules=None) -> int:
                         **sla.check_lead(lead).as_trace(),
                         "rules": scoring.trace(lead, rules),
                     },
+                    due_at=due,
                 )
                 for lead in leads
             ]

@@ -64,6 +64,11 @@ def test_seeded_leads_are_consistent_with_their_history():
     for from_stage, to_stage in LeadTransition.objects.values_list("from_stage", "to_stage"):
         assert to_stage in Lead.TRANSITIONS[from_stage]
     assert set(Opportunity.objects.values_list("stage", flat=True)) >= {"won", "lost"}
+    # Every MQL pass has its window, and a lead's current pass is the one on the lead.
+    passes = LeadTransition.objects.filter(to_stage=Lead.Stage.MQL)
+    assert not passes.filter(due_at=None).exists()
+    for lead in Lead.objects.filter(stage=Lead.Stage.MQL):
+        assert passes.filter(lead=lead).latest("at").due_at == lead.response_due_at
 
 
 # `flush` truncates tables, which PostgreSQL refuses inside the transaction a plain db test runs

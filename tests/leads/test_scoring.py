@@ -80,6 +80,8 @@ def test_rescoring_promotes_new_leads_that_now_qualify_in_bulk(sla, django_asser
     transition = LeadTransition.objects.filter(lead=heads[0]).get()
     assert transition.actor is None
     assert transition.sla == sla
+    heads[0].refresh_from_db()
+    assert transition.due_at == heads[0].response_due_at is not None
     assert transition.qualification["rules"] == [
         {"rule": "Job title contains “head”: +60", "points": 60}
     ]

@@ -137,6 +137,7 @@ def test_system_promotes_a_lead_that_meets_the_definition_and_records_why(sla):
     assert transition.actor_label == "system"
     assert transition.reason == MqlReason.SCORE
     assert transition.sla == sla
+    assert transition.due_at == lead.response_due_at  # the pass keeps its own window
     assert transition.qualification == {
         "score": 72,
         "min_score": 50,

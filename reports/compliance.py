@@ -1,0 +1,315 @@
+"""Live compliance with the service-level agreement, for one month: what marketing delivered
+against its target and how fast sales answered each MQL. Every figure is one database query
+(or a few), whatever the number of leads; the glossary and the formulas are defined here once,
+for the SLA page and its CSV alike.
+
+An MQL *pass* is one move of a lead to MQL (a re-sent lead makes a new pass). Each pass carries
+the due time of its accept-or-reject window, worked out in the working hours of the SLA version
+in force when it started, so a past month is judged by the terms that applied then.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import (
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from campaigns.models import Channel
+from leads.models import REASON_LABELS, Lead, LeadTransition
+from reports.metrics import ratio
+from reports.models import ServiceLevelAgreement
+
+MQL = Lead.Stage.MQL
+# Traffic lights: at or above GREEN is kept, at or above AMBER is at risk, below is missed.
+GREEN, AMBER = Decimal("0.90"), Decimal("0.75")
+
+GLOSSARY = [
+    ("Lead", "A person marketing captured (form, import, by hand), not yet judged."),
+    (
+        "MQL",
+        "Marketing-qualified lead: meets the SLA's MQL definition (minimum score and required "
+        "fields), or was sent by a marketer with a written justification, and is handed to sales.",
+    ),
+    ("SAL", "Sales-accepted lead: a rep accepted the MQL and will work it."),
+    ("SQL", "Sales-qualified lead: the rep confirmed budget, authority, need and timing."),
+    ("Opportunity", "A deal opened from an SQL (or by sales directly), worked to won or lost."),
+    ("Customer", "An account with at least one won deal."),
+    (
+        "Recycled",
+        "Sent back to marketing's nurture: an MQL sales rejected, or an SAL or SQL not ready to "
+        "buy. Marketing may send it again later; each sending is a new MQL pass.",
+    ),
+    ("Disqualified", "Taken out of the funnel for good (wrong fit, no contact, competitor…)."),
+    (
+        "Response time",
+        "From a lead becoming an MQL to sales accepting or rejecting it. The SLA window counts "
+        "working hours only; the median and 90th percentile shown are clock time.",
+    ),
+    (
+        "Conversion rate",
+        "Of the leads that reached one stage, the share that reached the next one, counted once "
+        "per lead however often it went round.",
+    ),
+]
+
+
+@dataclass
+class Commitment:
+    side: str  # "marketing" or "sales"
+    label: str
+    promise: str
+    actual: str
+    status: str  # "kept", "at risk", "missed" or "n/a"
+    formula: str
+
+
+@dataclass
+class RepRow:
+    rep_id: int | None
+    name: str
+    passes: int
+    in_time: int
+    late: int
+    waiting: int
+
+    @property
+    def share(self) -> Decimal | None:
+        return ratio(self.in_time, self.in_time + self.late)
+
+
+@dataclass
+class Compliance:
+    sla: ServiceLevelAgreement | None
+    start: dt.datetime
+    end: dt.datetime
+    is_current: bool
+    delivered: int = 0
+    target: int = 0
+    expected_by_now: Decimal = Decimal("0")
+    by_channel: list[tuple[str, int]] = field(default_factory=list)
+    accepted: int = 0
+    rejected: int = 0
+    rejection_reasons: list[tuple[str, int]] = field(default_factory=list)
+    passes: int = 0
+    in_time: int = 0
+    late: int = 0
+    waiting: int = 0
+    median_response: dt.timedelta | None = None
+    p90_response: dt.timedelta | None = None
+    overdue_now: int = 0
+    reps: list[RepRow] = field(default_factory=list)
+    commitments: list[Commitment] = field(default_factory=list)
+
+    @property
+    def acceptance_rate(self) -> Decimal | None:
+        return ratio(self.accepted, self.accepted + self.rejected)
+
+    @property
+    def in_time_share(self) -> Decimal | None:
+        return ratio(self.in_time, self.in_time + self.late)
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def month_bounds(first: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The month starting on `first`, as [start, end) in the site's time zone."""
+    tz = timezone.get_current_timezone()
+    following = (first + dt.timedelta(days=32)).replace(day=1)
+    return (
+        dt.datetime.combine(first, dt.time.min, tzinfo=tz),
+        dt.datetime.combine(following, dt.time.min, tzinfo=tz),
+    )
+
+
+def light(share: Decimal | None) -> str:
+    if share is None:
+        return "n/a"
+    if share >= GREEN:
+        return "kept"
+    return "at risk" if share >= AMBER else "missed"
+
+
+def mql_passes(start: dt.datetime, end: dt.datetime):
+    """The moves to MQL in [start, end), each with when sales decided (the lead's next move out
+    of MQL), who decided, and the rep answerable: the decider, else the lead's owner."""
+    decision = LeadTransition.objects.filter(
+        lead=OuterRef("lead_id"), from_stage=MQL, at__gte=OuterRef("at")
+    ).order_by("at", "pk")
+    return (
+        LeadTransition.objects.filter(to_stage=MQL, at__gte=start, at__lt=end)
+        .annotate(
+            decided_at=Subquery(decision.values("at")[:1]),
+            rep_id=Coalesce(
+                Subquery(decision.values("actor_id")[:1]),
+                F("lead__owner_id"),
+                output_field=IntegerField(),
+            ),
+        )
+        .order_by()
+    )
+
+
+def _percentile(passes, fraction: float, count: int) -> dt.timedelta | None:
+    """The response time below which `fraction` of the decided passes fall (nearest rank),
+    read with one ordered query at that offset."""
+    if not count:
+        return None
+    rank = max(0, min(count - 1, int(fraction * count + 0.999999) - 1))
+    took = ExpressionWrapper(F("decided_at") - F("at"), output_field=DurationField())
+    row = (
+        passes.filter(decided_at__isnull=False)
+        .annotate(took=took)
+        .order_by("took", "pk")
+        .values_list("took", flat=True)[rank : rank + 1]
+    )
+    value = next(iter(row), None)
+    if value is not None and not isinstance(value, dt.timedelta):  # SQLite: microseconds
+        value = dt.timedelta(microseconds=int(value))
+    return value
+
+
+def sla_compliance(first: dt.date, now: dt.datetime | None = None) -> Compliance:
+    """Both teams' compliance for the month starting on `first`, as of `now`."""
+    now = now or timezone.now()
+    start, end = month_bounds(first)
+    is_current = start <= now < end
+    sla = ServiceLevelAgreement.objects.in_force_at(min(end - dt.timedelta(microseconds=1), now))
+    report = Compliance(sla=sla, start=start, end=end, is_current=is_current)
+    if start > now:
+        return report
+
+    passes = mql_passes(start, end)
+    late_q = Q(decided_at__gt=F("due_at")) | Q(decided_at__isnull=True, due_at__lt=now)
+    counts = passes.aggregate(
+        passes=Count("pk"),
+        delivered=Count("lead", distinct=True),
+        in_time=Count("pk", filter=Q(decided_at__isnull=False, decided_at__lte=F("due_at"))),
+        late=Count("pk", filter=late_q),
+        decided=Count("pk", filter=Q(decided_at__isnull=False)),
+    )
+    report.passes, report.delivered = counts["passes"], counts["delivered"]
+    report.in_time, report.late = counts["in_time"], counts["late"]
+    report.waiting = report.passes - report.in_time - report.late
+    report.median_response = _percentile(passes, 0.5, counts["decided"])
+    report.p90_response = _percentile(passes, 0.9, counts["decided"])
+
+    channels = dict(Channel.choices)
+    report.by_channel = [
+        (channels.get(channel, channel or "—"), n)
+        for channel, n in LeadTransition.objects.filter(to_stage=MQL, at__gte=start, at__lt=end)
+        .order_by()
+        .values_list("lead__channel")
+        .annotate(n=Count("lead", distinct=True))
+        .order_by("-n", "lead__channel")
+    ]
+    decisions = LeadTransition.objects.filter(from_stage=MQL, at__gte=start, at__lt=end)
+    answered = decisions.aggregate(
+        accepted=Count("pk", filter=Q(to_stage=Lead.Stage.SAL)),
+        rejected=Count("pk", filter=Q(to_stage=Lead.Stage.RECYCLED)),
+    )
+    report.accepted, report.rejected = answered["accepted"], answered["rejected"]
+    report.rejection_reasons = [
+        (REASON_LABELS.get(reason, reason or "—"), n)
+        for reason, n in decisions.filter(to_stage=Lead.Stage.RECYCLED)
+        .order_by()
+        .values_list("reason")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "reason")
+    ]
+    if is_current:
+        report.overdue_now = Lead.objects.filter(stage=MQL, response_due_at__lt=now).count()
+    report.reps = _rep_rows(passes, now)
+    report.target = sla.mql_target_per_month if sla else 0
+    report.expected_by_now = _expected(report.target, start, end, now)
+    report.commitments = _commitments(report)
+    return report
+
+
+def _rep_rows(passes, now) -> list[RepRow]:
+    from django.contrib.auth import get_user_model
+
+    rows = (
+        passes.values("rep_id")
+        .annotate(
+            n=Count("pk"),
+            in_time=Count("pk", filter=Q(decided_at__isnull=False, decided_at__lte=F("due_at"))),
+            late=Count(
+                "pk",
+                filter=Q(decided_at__gt=F("due_at")) | Q(decided_at__isnull=True, due_at__lt=now),
+            ),
+        )
+        .order_by("rep_id")
+    )
+    rows = list(rows)
+    users = {
+        u.pk: (u.get_full_name() or u.username)
+        for u in get_user_model().objects.filter(pk__in=[r["rep_id"] for r in rows if r["rep_id"]])
+    }
+    result = [
+        RepRow(
+            rep_id=r["rep_id"],
+            name=users.get(r["rep_id"], "Unassigned queue"),
+            passes=r["n"],
+            in_time=r["in_time"],
+            late=r["late"],
+            waiting=r["n"] - r["in_time"] - r["late"],
+        )
+        for r in rows
+    ]
+    return sorted(result, key=lambda row: (row.rep_id is None, row.name))
+
+
+def _expected(target: int, start: dt.datetime, end: dt.datetime, now: dt.datetime) -> Decimal:
+    """Pacing: the share of the month's target due by `now`, in whole days elapsed."""
+    if now >= end:
+        return Decimal(target)
+    days = (end - start).days
+    elapsed = (timezone.localdate(now) - start.date()).days + 1
+    return (Decimal(target) * elapsed / days).quantize(Decimal("0.1"))
+
+
+def _commitments(report: Compliance) -> list[Commitment]:
+    sla = report.sla
+    if sla is None:
+        return []
+    pace = ratio(report.delivered, report.expected_by_now) if report.expected_by_now else None
+    return [
+        Commitment(
+            side="marketing",
+            label="MQLs delivered",
+            promise=f"{sla.mql_target_per_month} MQLs this month",
+            actual=(
+                f"{report.delivered} delivered"
+                + (f", {report.expected_by_now} due by today" if report.is_current else "")
+            ),
+            status=light(pace),
+            formula="Leads that became an MQL in the month (once each) ÷ the target, pro rata "
+            "for the days gone in the current month",
+        ),
+        Commitment(
+            side="sales",
+            label="Accept or reject in time",
+            promise=f"within {sla.accept_within_hours} working hours",
+            actual=(
+                "no window has closed yet"
+                if report.in_time_share is None
+                else f"{report.in_time} of {report.in_time + report.late} in time"
+            ),
+            status=light(report.in_time_share),
+            formula="MQL passes decided by their due time ÷ passes whose window has closed "
+            "(decided, or past due and still waiting)",
+        ),
+    ]
