@@ -8,7 +8,7 @@ lead that was accepted, recycled and re-sent still counts once as an SAL.
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Q, Sum
+from django.db.models import Count, DecimalField, Exists, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce
 
 from campaigns.models import SpendEntry
@@ -98,3 +98,68 @@ def campaign_figures(campaign) -> list[Figure]:
             "(Won revenue − spend) ÷ spend",
         ),
     ]
+
+
+# --- Funnel -----------------------------------------------------------------------------------
+
+FUNNEL_STEPS = [
+    ("leads", "Leads", "Leads created in the period (the cohort)"),
+    ("mqls", "MQL", "Of the cohort, leads that became an MQL at least once"),
+    ("sals", "SAL", "Of the cohort, leads sales accepted at least once"),
+    ("sqls", "SQL", "Of the cohort, leads sales qualified at least once"),
+    ("opportunities", "Opportunity", "Of the cohort, leads converted to a deal"),
+    ("won", "Won", "Of the cohort, leads whose deal closed won"),
+]
+
+
+def _reached(stage):
+    return Exists(LeadTransition.objects.filter(lead=OuterRef("pk"), to_stage=stage))
+
+
+def funnel_counts(leads, group_by: str | None = None) -> list[dict]:
+    """How many of `leads` reached each step, once per lead however often it went round; one
+    row in all, or one per value of `group_by` (e.g. "channel"), in one query."""
+    counted = leads.order_by().annotate(
+        r_mql=_reached(Lead.Stage.MQL),
+        r_sal=_reached(Lead.Stage.SAL),
+        r_sql=_reached(Lead.Stage.SQL),
+        r_opp=Exists(Opportunity.objects.filter(lead=OuterRef("pk"))),
+        r_won=Exists(Opportunity.objects.won().filter(lead=OuterRef("pk"))),
+    )
+    if group_by:
+        counted = counted.values(group_by)
+    aggregates = {
+        "leads": Count("pk"),
+        "mqls": Count("pk", filter=Q(r_mql=True)),
+        "sals": Count("pk", filter=Q(r_sal=True)),
+        "sqls": Count("pk", filter=Q(r_sql=True)),
+        "opportunities": Count("pk", filter=Q(r_opp=True)),
+        "won": Count("pk", filter=Q(r_won=True)),
+    }
+    if group_by:
+        return list(counted.annotate(**aggregates).order_by("-leads", group_by))
+    return [counted.aggregate(**aggregates)]
+
+
+def funnel_steps(row: dict) -> list[dict]:
+    """Each step with its count, the conversion from the step before and the drop-off."""
+    steps, previous = [], None
+    for key, label, formula in FUNNEL_STEPS:
+        count = row[key]
+        steps.append(
+            {
+                "key": key,
+                "label": label,
+                "count": count,
+                "formula": formula,
+                "from_previous": None if previous is None else ratio(count, previous),
+                "dropped": None if previous is None else previous - count,
+            }
+        )
+        previous = count
+    return steps
+
+
+def mql_to_sql(row: dict) -> Decimal | None:
+    """The handoff's headline: of the leads that became MQLs, the share sales qualified."""
+    return ratio(row["sqls"], row["mqls"])

@@ -6,6 +6,7 @@ app_name = "reports"
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("sla/", views.SlaView.as_view(), name="sla"),
+    path("funnel/", views.FunnelView.as_view(), name="funnel"),
     path("sla/new-version/", views.SlaUpdateView.as_view(), name="sla-update"),
     path("quotas/", views.QuotaListView.as_view(), name="quota-list"),
     path("quotas/new/", views.QuotaCreateView.as_view(), name="quota-create"),

@@ -10,12 +10,15 @@ from django.utils import timezone
 from django.views.generic import CreateView, DeleteView, FormView, TemplateView, UpdateView
 from django_filters.views import FilterView
 
+from campaigns.models import Channel
+from crm.csvexport import stream_csv
 from crm.errors import TransitionError
 from crm.listing import FilteredListMixin
 from crm.roles import Role, RoleRequiredMixin
 from crm.widgets import DateInput
 from leads.filters import sales_reps
-from reports import compliance, selectors, services
+from leads.models import Lead
+from reports import compliance, metrics, periods, selectors, services
 from reports.forms import QuotaForm, SlaForm
 from reports.models import MQL_FIELD_CHOICES, WEEKDAY_NAMES, Quota, ServiceLevelAgreement
 from reports.services import SLA_TERMS
@@ -208,3 +211,98 @@ class SlaUpdateView(RoleRequiredMixin, FormView):
             self.request, f"Version {version.version} of the agreement is in force from now."
         )
         return redirect("reports:sla")
+
+
+# --- Report pages ---------------------------------------------------------------------------
+
+
+class ReportView(RoleRequiredMixin, TemplateView):
+    """A report page: the period and filters form, figures computed for them, and the same
+    figures as CSV with ?format=csv."""
+
+    roles = (Role.MARKETING, Role.SALES)
+
+    def get(self, request, *args, **kwargs):
+        self.filters = periods.ReportFilterForm(request.GET or None)
+        self.period = self.filters.chosen_period()
+        self.chosen = self.filters.chosen_filters()
+        if request.GET.get("format") == "csv":
+            header, rows = self.csv_rows()
+            name = f"{self.slug}-{self.period.first:%Y%m%d}-{self.period.last:%Y%m%d}.csv"
+            return stream_csv(name, header, rows)
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        query["format"] = "csv"
+        context.update(filters=self.filters, period=self.period, csv_query=query.urlencode())
+        return context
+
+
+class FunnelView(ReportView):
+    """Leads created in the period as a cohort: how many reached each stage."""
+
+    template_name = "reports/funnel.html"
+    slug = "funnel"
+    SPLITS = {"channel": "channel", "campaign": "campaign__name"}
+
+    def leads(self):
+        start, end = self.period.bounds
+        leads = Lead.objects.filter(created_at__gte=start, created_at__lt=end)
+        if self.chosen["campaign"]:
+            leads = leads.filter(campaign=self.chosen["campaign"])
+        if self.chosen["channel"]:
+            leads = leads.filter(channel=self.chosen["channel"])
+        if self.chosen["rep"]:
+            leads = leads.filter(owner=self.chosen["rep"])
+        return leads
+
+    def split(self) -> str:
+        return self.request.GET.get("split") if self.request.GET.get("split") in self.SPLITS else ""
+
+    def rows(self):
+        """The total row, then one per channel or campaign when split: page and CSV alike."""
+        leads = self.leads()
+        total = metrics.funnel_counts(leads)[0]
+        split = self.split()
+        groups = metrics.funnel_counts(leads, self.SPLITS[split]) if split else []
+        if split == "channel":
+            labels = dict(Channel.choices)
+            for row in groups:
+                row["group"] = labels.get(row["channel"], row["channel"] or "—")
+        for row in groups:
+            row.setdefault("group", row.get("campaign__name") or "No campaign")
+            row["mql_to_sql"] = metrics.mql_to_sql(row)
+        total["group"] = "All leads"
+        total["mql_to_sql"] = metrics.mql_to_sql(total)
+        return total, groups
+
+    def csv_rows(self):
+        total, groups = self.rows()
+        header = ["Group", *[label for _, label, _ in metrics.FUNNEL_STEPS], "MQL→SQL rate"]
+        keys = [key for key, _, _ in metrics.FUNNEL_STEPS]
+        return header, (
+            [row["group"], *[row[k] for k in keys], _rate(row["mql_to_sql"])]
+            for row in [total, *groups]
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        total, groups = self.rows()
+        steps = metrics.funnel_steps(total)
+        top = max(total["leads"], 1)
+        for step in steps:
+            step["width"] = round(step["count"] * 100 / top, 1)
+        context.update(
+            total=total,
+            steps=steps,
+            groups=groups,
+            split=self.split(),
+            step_keys=[key for key, _, _ in metrics.FUNNEL_STEPS],
+        )
+        return context
+
+
+def _rate(value) -> str:
+    return "" if value is None else f"{value * 100:.1f}"

@@ -55,3 +55,12 @@ def percent(value) -> str:
     if value is None or value == "":
         return "—"
     return f"{Decimal(value) * 100:.1f} %"
+
+
+@register.filter
+def mul(value, factor) -> float:
+    """value × factor, for sizes in server-drawn charts."""
+    try:
+        return round(float(value) * float(factor), 1)
+    except (TypeError, ValueError):
+        return 0
