@@ -9,6 +9,7 @@ in force when it started, so a past month is judged by the terms that applied th
 """
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -21,8 +22,9 @@ from django.db.models import (
     OuterRef,
     Q,
     Subquery,
+    Window,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from campaigns.models import Channel
@@ -162,23 +164,26 @@ def mql_passes(start: dt.datetime, end: dt.datetime):
     )
 
 
-def _percentile(passes, fraction: float, count: int) -> dt.timedelta | None:
-    """The response time below which `fraction` of the decided passes fall (nearest rank),
-    read with one ordered query at that offset."""
+def _percentiles(passes, fractions, count: int) -> list[dt.timedelta | None]:
+    """The response times below which each fraction of the decided passes fall (nearest
+    rank), read in one query that numbers the passes by response time."""
     if not count:
-        return None
-    rank = max(0, min(count - 1, int(fraction * count + 0.999999) - 1))
+        return [None for _ in fractions]
+    ranks = [max(1, min(count, math.ceil(fraction * count))) for fraction in fractions]
     took = ExpressionWrapper(F("decided_at") - F("at"), output_field=DurationField())
-    row = (
+    rows = dict(
         passes.filter(decided_at__isnull=False)
-        .annotate(took=took)
-        .order_by("took", "pk")
-        .values_list("took", flat=True)[rank : rank + 1]
+        .annotate(took=took, rank=Window(RowNumber(), order_by=[took.asc(), F("pk").asc()]))
+        .filter(rank__in=ranks)
+        .values_list("rank", "took")
     )
-    value = next(iter(row), None)
-    if value is not None and not isinstance(value, dt.timedelta):  # SQLite: microseconds
-        value = dt.timedelta(microseconds=int(value))
-    return value
+    values = []
+    for rank in ranks:
+        value = rows.get(rank)
+        if value is not None and not isinstance(value, dt.timedelta):  # SQLite: microseconds
+            value = dt.timedelta(microseconds=int(value))
+        values.append(value)
+    return values
 
 
 def sla_compliance(first: dt.date, now: dt.datetime | None = None) -> Compliance:
@@ -192,19 +197,13 @@ def sla_compliance(first: dt.date, now: dt.datetime | None = None) -> Compliance
         return report
 
     passes = mql_passes(start, end)
-    late_q = Q(decided_at__gt=F("due_at")) | Q(decided_at__isnull=True, due_at__lt=now)
-    counts = passes.aggregate(
-        passes=Count("pk"),
-        delivered=Count("lead", distinct=True),
-        in_time=Count("pk", filter=Q(decided_at__isnull=False, decided_at__lte=F("due_at"))),
-        late=Count("pk", filter=late_q),
-        decided=Count("pk", filter=Q(decided_at__isnull=False)),
-    )
-    report.passes, report.delivered = counts["passes"], counts["delivered"]
-    report.in_time, report.late = counts["in_time"], counts["late"]
+    # One pass over the month's MQLs gives the per-rep rows; the totals are their sums.
+    report.reps, decided = _rep_rows(passes, now)
+    report.passes = sum(row.passes for row in report.reps)
+    report.in_time = sum(row.in_time for row in report.reps)
+    report.late = sum(row.late for row in report.reps)
     report.waiting = report.passes - report.in_time - report.late
-    report.median_response = _percentile(passes, 0.5, counts["decided"])
-    report.p90_response = _percentile(passes, 0.9, counts["decided"])
+    report.median_response, report.p90_response = _percentiles(passes, (0.5, 0.9), decided)
 
     channels = dict(Channel.choices)
     report.by_channel = [
@@ -231,17 +230,18 @@ def sla_compliance(first: dt.date, now: dt.datetime | None = None) -> Compliance
     ]
     if is_current:
         report.overdue_now = Lead.objects.filter(stage=MQL, response_due_at__lt=now).count()
-    report.reps = _rep_rows(passes, now)
+    report.delivered = sum(n for _, n in report.by_channel)  # a lead has one channel
     report.target = sla.mql_target_per_month if sla else 0
     report.expected_by_now = _expected(report.target, start, end, now)
     report.commitments = _commitments(report)
     return report
 
 
-def _rep_rows(passes, now) -> list[RepRow]:
+def _rep_rows(passes, now) -> tuple[list[RepRow], int]:
+    """Per answerable rep: passes, in time, late and still open; and how many were decided."""
     from django.contrib.auth import get_user_model
 
-    rows = (
+    rows = list(
         passes.values("rep_id")
         .annotate(
             n=Count("pk"),
@@ -250,10 +250,10 @@ def _rep_rows(passes, now) -> list[RepRow]:
                 "pk",
                 filter=Q(decided_at__gt=F("due_at")) | Q(decided_at__isnull=True, due_at__lt=now),
             ),
+            decided=Count("pk", filter=Q(decided_at__isnull=False)),
         )
         .order_by("rep_id")
     )
-    rows = list(rows)
     users = {
         u.pk: (u.get_full_name() or u.username)
         for u in get_user_model().objects.filter(pk__in=[r["rep_id"] for r in rows if r["rep_id"]])
@@ -269,7 +269,8 @@ def _rep_rows(passes, now) -> list[RepRow]:
         )
         for r in rows
     ]
-    return sorted(result, key=lambda row: (row.rep_id is None, row.name))
+    result.sort(key=lambda row: (row.rep_id is None, row.name))
+    return result, sum(r["decided"] for r in rows)
 
 
 def _expected(target: int, start: dt.datetime, end: dt.datetime, now: dt.datetime) -> Decimal:

@@ -334,6 +334,10 @@ class LeadTransition(AppendOnlyModel):
         ordering = ["at", "pk"]
         indexes = [
             models.Index(fields=["lead", "at"], name="transition_lead_at_idx"),
+            # "Did this lead ever reach X?" (the funnel) and "when did it next leave MQL?" (the
+            # SLA page) are asked once per lead or per pass: each needs its own index.
+            models.Index(fields=["lead", "to_stage"], name="transition_lead_to_idx"),
+            models.Index(fields=["lead", "from_stage", "at"], name="transition_lead_from_at_idx"),
             models.Index(fields=["to_stage", "at"], name="transition_to_at_idx"),
             models.Index(fields=["actor", "at"], name="transition_actor_at_idx"),
         ]
