@@ -480,10 +480,12 @@ class DemoBuilder:
         return plan
 
     def _transition(self, plan, lead, to_stage, at, actor=None, reason="", detail="", sla=None):
-        qualification, due = {}, None
+        qualification, due, pass_started = {}, None, None
         if to_stage == Lead.Stage.MQL:
             qualification = sla.check_lead(lead).as_trace()
             due = self.schedules[sla.pk].add(at, sla.accept_within_hours)
+        elif lead.stage == Lead.Stage.MQL:  # sales' answer closes the pass
+            due, pass_started = lead.response_due_at, lead.mql_at
         plan["transitions"].append(
             Row(
                 from_stage=lead.stage,
@@ -495,6 +497,7 @@ class DemoBuilder:
                 sla=sla,
                 qualification=qualification,
                 due_at=due,
+                pass_started_at=pass_started,
             )
         )
         lead.stage = to_stage

@@ -18,13 +18,10 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
-    IntegerField,
-    OuterRef,
     Q,
-    Subquery,
     Window,
 )
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from campaigns.models import Channel
@@ -144,42 +141,35 @@ def light(share: Decimal | None) -> str:
     return "at risk" if share >= AMBER else "missed"
 
 
-def mql_passes(start: dt.datetime, end: dt.datetime):
-    """The moves to MQL in [start, end), each with when sales decided (the lead's next move out
-    of MQL), who decided, and the rep answerable: the decider, else the lead's owner."""
-    decision = LeadTransition.objects.filter(
-        lead=OuterRef("lead_id"), from_stage=MQL, at__gte=OuterRef("at")
-    ).order_by("at", "pk")
-    return (
-        LeadTransition.objects.filter(to_stage=MQL, at__gte=start, at__lt=end)
-        .annotate(
-            decided_at=Subquery(decision.values("at")[:1]),
-            rep_id=Coalesce(
-                Subquery(decision.values("actor_id")[:1]),
-                F("lead__owner_id"),
-                output_field=IntegerField(),
-            ),
-        )
-        .order_by()
-    )
+def answers(start: dt.datetime, end: dt.datetime):
+    """Sales' answers (accept or reject) to the MQL passes that began in [start, end): each
+    row carries its pass's start and due time, and the rep who answered."""
+    return LeadTransition.objects.filter(
+        from_stage=MQL, pass_started_at__gte=start, pass_started_at__lt=end
+    ).order_by()
 
 
-def _percentiles(passes, fractions, count: int) -> list[dt.timedelta | None]:
-    """The response times below which each fraction of the decided passes fall (nearest
-    rank), read in one query that numbers the passes by response time."""
+def unanswered(start: dt.datetime, end: dt.datetime):
+    """The passes that began in [start, end) and still wait for an answer: a lead waits only
+    on its current pass."""
+    return Lead.objects.filter(stage=MQL, mql_at__gte=start, mql_at__lt=end).order_by()
+
+
+def _percentiles(rows, fractions, count: int) -> list[dt.timedelta | None]:
+    """The response times below which each fraction of the answers fall (nearest rank), read
+    in one query that numbers the answers by response time."""
     if not count:
         return [None for _ in fractions]
     ranks = [max(1, min(count, math.ceil(fraction * count))) for fraction in fractions]
-    took = ExpressionWrapper(F("decided_at") - F("at"), output_field=DurationField())
-    rows = dict(
-        passes.filter(decided_at__isnull=False)
-        .annotate(took=took, rank=Window(RowNumber(), order_by=[took.asc(), F("pk").asc()]))
+    took = ExpressionWrapper(F("at") - F("pass_started_at"), output_field=DurationField())
+    found = dict(
+        rows.annotate(took=took, rank=Window(RowNumber(), order_by=[took.asc(), F("pk").asc()]))
         .filter(rank__in=ranks)
         .values_list("rank", "took")
     )
     values = []
     for rank in ranks:
-        value = rows.get(rank)
+        value = found.get(rank)
         if value is not None and not isinstance(value, dt.timedelta):  # SQLite: microseconds
             value = dt.timedelta(microseconds=int(value))
         values.append(value)
@@ -196,14 +186,13 @@ def sla_compliance(first: dt.date, now: dt.datetime | None = None) -> Compliance
     if start > now:
         return report
 
-    passes = mql_passes(start, end)
-    # One pass over the month's MQLs gives the per-rep rows; the totals are their sums.
-    report.reps, decided = _rep_rows(passes, now)
+    answered = answers(start, end)
+    report.reps, decided = _rep_rows(answered, unanswered(start, end), now)
     report.passes = sum(row.passes for row in report.reps)
     report.in_time = sum(row.in_time for row in report.reps)
     report.late = sum(row.late for row in report.reps)
     report.waiting = report.passes - report.in_time - report.late
-    report.median_response, report.p90_response = _percentiles(passes, (0.5, 0.9), decided)
+    report.median_response, report.p90_response = _percentiles(answered, (0.5, 0.9), decided)
 
     channels = dict(Channel.choices)
     report.by_channel = [
@@ -215,11 +204,11 @@ def sla_compliance(first: dt.date, now: dt.datetime | None = None) -> Compliance
         .order_by("-n", "lead__channel")
     ]
     decisions = LeadTransition.objects.filter(from_stage=MQL, at__gte=start, at__lt=end)
-    answered = decisions.aggregate(
+    counted = decisions.aggregate(
         accepted=Count("pk", filter=Q(to_stage=Lead.Stage.SAL)),
         rejected=Count("pk", filter=Q(to_stage=Lead.Stage.RECYCLED)),
     )
-    report.accepted, report.rejected = answered["accepted"], answered["rejected"]
+    report.accepted, report.rejected = counted["accepted"], counted["rejected"]
     report.rejection_reasons = [
         (REASON_LABELS.get(reason, reason or "—"), n)
         for reason, n in decisions.filter(to_stage=Lead.Stage.RECYCLED)
@@ -237,40 +226,45 @@ def sla_compliance(first: dt.date, now: dt.datetime | None = None) -> Compliance
     return report
 
 
-def _rep_rows(passes, now) -> tuple[list[RepRow], int]:
-    """Per answerable rep: passes, in time, late and still open; and how many were decided."""
+def _rep_rows(answered, waiting, now) -> tuple[list[RepRow], int]:
+    """Per answerable rep — who answered, or for a pass still waiting its lead's owner —
+    passes, in time, late and still open; and how many passes were answered. Two grouped
+    queries, merged per rep."""
     from django.contrib.auth import get_user_model
 
-    rows = list(
-        passes.values("rep_id")
-        .annotate(
-            n=Count("pk"),
-            in_time=Count("pk", filter=Q(decided_at__isnull=False, decided_at__lte=F("due_at"))),
-            late=Count(
-                "pk",
-                filter=Q(decided_at__gt=F("due_at")) | Q(decided_at__isnull=True, due_at__lt=now),
-            ),
-            decided=Count("pk", filter=Q(decided_at__isnull=False)),
-        )
-        .order_by("rep_id")
-    )
-    users = {
+    by_rep: dict = {}
+    answered_total = 0
+    for row in answered.values("actor_id").annotate(
+        n=Count("pk"), in_time=Count("pk", filter=Q(at__lte=F("due_at")))
+    ):
+        counts = by_rep.setdefault(row["actor_id"], [0, 0, 0])
+        counts[0] += row["n"]
+        counts[1] += row["in_time"]
+        counts[2] += row["n"] - row["in_time"]
+        answered_total += row["n"]
+    for row in waiting.values("owner_id").annotate(
+        n=Count("pk"), late=Count("pk", filter=Q(response_due_at__lt=now))
+    ):
+        counts = by_rep.setdefault(row["owner_id"], [0, 0, 0])
+        counts[0] += row["n"]
+        counts[2] += row["late"]
+    names = {
         u.pk: (u.get_full_name() or u.username)
-        for u in get_user_model().objects.filter(pk__in=[r["rep_id"] for r in rows if r["rep_id"]])
+        for u in get_user_model().objects.filter(pk__in=[pk for pk in by_rep if pk])
     }
-    result = [
+    rows = [
         RepRow(
-            rep_id=r["rep_id"],
-            name=users.get(r["rep_id"], "Unassigned queue"),
-            passes=r["n"],
-            in_time=r["in_time"],
-            late=r["late"],
-            waiting=r["n"] - r["in_time"] - r["late"],
+            rep_id=pk,
+            name=names.get(pk, "Unassigned queue"),
+            passes=n,
+            in_time=in_time,
+            late=late,
+            waiting=n - in_time - late,
         )
-        for r in rows
+        for pk, (n, in_time, late) in by_rep.items()
     ]
-    result.sort(key=lambda row: (row.rep_id is None, row.name))
-    return result, sum(r["decided"] for r in rows)
+    rows.sort(key=lambda row: (row.rep_id is None, row.name))
+    return rows, answered_total
 
 
 def _expected(target: int, start: dt.datetime, end: dt.datetime, now: dt.datetime) -> Decimal:

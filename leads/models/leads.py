@@ -280,6 +280,11 @@ class Lead(TimeStampedModel):
         if not self.can_move_to(stage):
             raise ValueError(f"{self.stage} → {stage} is not a funnel transition.")
         now = trace.pop("at", None) or timezone.now()
+        if self.stage == LeadStage.MQL:
+            # Sales' answer closes the pass: it carries the pass's start and due time, so the
+            # SLA page reads one row per decision.
+            trace.setdefault("pass_started_at", self.mql_at)
+            trace.setdefault("due_at", self.response_due_at)
         transition = LeadTransition.objects.create(
             lead=self,
             from_stage=self.stage,
@@ -327,7 +332,12 @@ class LeadTransition(AppendOnlyModel):
         "response due",
         null=True,
         blank=True,
-        help_text="On a move to MQL: when sales' accept-or-reject window of this pass closes.",
+        help_text="On a move to or out of MQL: when that pass's accept-or-reject window closes.",
+    )
+    pass_started_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="On a move out of MQL: when the MQL pass it answers began.",
     )
 
     class Meta:
@@ -338,6 +348,7 @@ class LeadTransition(AppendOnlyModel):
             # SLA page) are asked once per lead or per pass: each needs its own index.
             models.Index(fields=["lead", "to_stage"], name="transition_lead_to_idx"),
             models.Index(fields=["lead", "from_stage", "at"], name="transition_lead_from_at_idx"),
+            models.Index(fields=["from_stage", "pass_started_at"], name="transition_pass_idx"),
             models.Index(fields=["to_stage", "at"], name="transition_to_at_idx"),
             models.Index(fields=["actor", "at"], name="transition_actor_at_idx"),
         ]

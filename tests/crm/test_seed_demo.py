@@ -67,6 +67,10 @@ def test_seeded_leads_are_consistent_with_their_history():
     # Every MQL pass has its window, and a lead's current pass is the one on the lead.
     passes = LeadTransition.objects.filter(to_stage=Lead.Stage.MQL)
     assert not passes.filter(due_at=None).exists()
+    answers = LeadTransition.objects.filter(from_stage=Lead.Stage.MQL)
+    assert answers.exists()
+    assert not answers.filter(pass_started_at=None).exists()
+    assert not answers.filter(due_at=None).exists()
     for lead in Lead.objects.filter(stage=Lead.Stage.MQL):
         assert passes.filter(lead=lead).latest("at").due_at == lead.response_due_at
 

@@ -486,3 +486,16 @@ def test_closing_the_converted_deal_closes_its_lead(rep):
     services.opportunity_close_won(opportunity=opportunity, by=rep)
     lead.refresh_from_db()
     assert lead.closed_at is not None
+
+
+@pytest.mark.parametrize("answer", ["accept", "reject"])
+def test_sales_answer_carries_the_pass_it_answers(rep, sla, answer):
+    lead = LeadFactory(stage=Stage.NEW, score=80, company="Acme", email="a@acme.test", owner=rep)
+    services.lead_mark_mql(lead=lead, by=None)
+    lead.refresh_from_db()
+    if answer == "accept":
+        services.lead_accept(lead=lead, by=rep)
+    else:
+        services.lead_reject(lead=lead, by=rep, reason="not_icp")
+    decision = lead.transitions.get(from_stage=Stage.MQL)
+    assert (decision.pass_started_at, decision.due_at) == (lead.mql_at, lead.response_due_at)

@@ -21,6 +21,11 @@ def at(month, day, hour, minute=0):
 
 
 def move(lead, from_stage, to_stage, when, *, by=None, reason="", due=None, sla=None):
+    """Write a transition as `Lead.move_to` would: an answer to an MQL carries its pass."""
+    started = None
+    if from_stage == "mql":
+        answered = LeadTransition.objects.filter(lead=lead, to_stage="mql", at__lte=when)
+        started, due = answered.values_list("at", "due_at").latest("at")
     return LeadTransition.objects.create(
         lead=lead,
         from_stage=from_stage,
@@ -30,6 +35,7 @@ def move(lead, from_stage, to_stage, when, *, by=None, reason="", due=None, sla=
         reason=reason,
         due_at=due,
         sla=sla,
+        pass_started_at=started,
     )
 
 
@@ -48,9 +54,17 @@ def october(rep, other_rep):
     SLAFactory(effective_from=at(11, 1, 0), mql_target_per_month=50)  # a later version
     a = LeadFactory(stage="sal", owner=rep, channel="webinar")
     b = LeadFactory(stage="sal", owner=rep, channel="webinar")
-    c = LeadFactory(stage="mql", owner=other_rep, channel="event")
+    c = LeadFactory(
+        stage="mql",
+        owner=other_rep,
+        channel="event",
+        mql_at=at(10, 10, 10),
+        response_due_at=at(10, 10, 14),
+    )
     d = LeadFactory(stage="sal", owner=rep, channel="event")
-    e = LeadFactory(stage="mql", owner=rep, channel="event")
+    e = LeadFactory(
+        stage="mql", owner=rep, channel="event", mql_at=at(11, 2, 10), response_due_at=at(11, 2, 14)
+    )
     move(a, "new", "mql", at(10, 5, 10), due=at(10, 5, 14), sla=sla)
     move(a, "mql", "sal", at(10, 5, 11), by=rep)
     move(b, "new", "mql", at(10, 6, 10), due=at(10, 6, 14), sla=sla)
@@ -89,7 +103,7 @@ def test_marketing_side_of_a_hand_built_october(october):
 
 
 def test_a_pass_still_inside_its_window_is_neither_in_time_nor_late(october, rep):
-    lead = LeadFactory(stage="mql", owner=rep)
+    lead = LeadFactory(stage="mql", owner=rep, mql_at=at(10, 31, 16), response_due_at=at(11, 2, 12))
     move(lead, "new", "mql", at(10, 31, 16), due=at(11, 2, 12), sla=october)
     report = compliance.sla_compliance(OCTOBER, at(11, 1, 9))
     assert (report.passes, report.in_time, report.late, report.waiting) == (5, 2, 2, 1)
@@ -97,7 +111,7 @@ def test_a_pass_still_inside_its_window_is_neither_in_time_nor_late(october, rep
 
 def test_the_current_month_paces_the_target_and_counts_what_is_overdue(sla, rep):
     now = at(11, 15, 12)
-    lead = LeadFactory(stage="mql", owner=rep, response_due_at=at(11, 15, 9))
+    lead = LeadFactory(stage="mql", owner=rep, mql_at=at(11, 15, 8), response_due_at=at(11, 15, 9))
     move(lead, "new", "mql", at(11, 15, 8), due=at(11, 15, 9), sla=sla)
     report = compliance.sla_compliance(dt.date(2026, 11, 1), now)
     assert report.is_current
