@@ -203,16 +203,15 @@ def sla_compliance(first: dt.date, now: dt.datetime | None = None) -> Compliance
         .annotate(n=Count("lead", distinct=True))
         .order_by("-n", "lead__channel")
     ]
-    decisions = LeadTransition.objects.filter(from_stage=MQL, at__gte=start, at__lt=end)
-    counted = decisions.aggregate(
+    # Marketing's side of the answers: how the month's MQLs were received.
+    received = answered.aggregate(
         accepted=Count("pk", filter=Q(to_stage=Lead.Stage.SAL)),
         rejected=Count("pk", filter=Q(to_stage=Lead.Stage.RECYCLED)),
     )
-    report.accepted, report.rejected = counted["accepted"], counted["rejected"]
+    report.accepted, report.rejected = received["accepted"], received["rejected"]
     report.rejection_reasons = [
         (REASON_LABELS.get(reason, reason or "—"), n)
-        for reason, n in decisions.filter(to_stage=Lead.Stage.RECYCLED)
-        .order_by()
+        for reason, n in answered.filter(to_stage=Lead.Stage.RECYCLED)
         .values_list("reason")
         .annotate(n=Count("pk"))
         .order_by("-n", "reason")

@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name="leadtransition",
-            index=models.Index(fields=["lead", "to_stage"], name="transition_lead_to_idx"),
+            index=models.Index(fields=["lead", "to_stage", "at"], name="transition_lead_to_idx"),
         ),
         migrations.AddIndex(
             model_name="leadtransition",

@@ -346,7 +346,7 @@ class LeadTransition(AppendOnlyModel):
             models.Index(fields=["lead", "at"], name="transition_lead_at_idx"),
             # "Did this lead ever reach X?" (the funnel) and "when did it next leave MQL?" (the
             # SLA page) are asked once per lead or per pass: each needs its own index.
-            models.Index(fields=["lead", "to_stage"], name="transition_lead_to_idx"),
+            models.Index(fields=["lead", "to_stage", "at"], name="transition_lead_to_idx"),
             models.Index(fields=["lead", "from_stage", "at"], name="transition_lead_from_at_idx"),
             models.Index(fields=["from_stage", "pass_started_at"], name="transition_pass_idx"),
             models.Index(fields=["to_stage", "at"], name="transition_to_at_idx"),

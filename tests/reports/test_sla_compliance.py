@@ -94,9 +94,9 @@ def test_marketing_side_of_a_hand_built_october(october):
     report = compliance.sla_compliance(OCTOBER, NOW)
     assert (report.delivered, report.target, report.expected_by_now) == (3, 10, Decimal("10"))
     assert dict(report.by_channel) == {"Webinar": 2, "Event": 1}
-    # Decisions made in October: A, B again and D accepted; B rejected.
-    assert (report.accepted, report.rejected) == (3, 1)
-    assert report.acceptance_rate == Decimal("0.75")
+    # Answers to October's passes: A and B again accepted, B rejected (D's pass is September's).
+    assert (report.accepted, report.rejected) == (2, 1)
+    assert report.acceptance_rate == Decimal("0.6667")
     assert report.rejection_reasons == [("Not our ideal customer", 1)]
     statuses = {c.label: c.status for c in report.commitments}
     assert statuses == {"MQLs delivered": "missed", "Accept or reject in time": "missed"}
