@@ -62,6 +62,9 @@ def main() -> None:
         ("morgan", "/accounts/"),
         ("morgan", account.get_absolute_url()),
         ("morgan", "/reports/quotas/"),
+        ("morgan", "/reports/sla/"),
+        ("morgan", "/reports/funnel/"),
+        ("morgan", "/reports/funnel/?period=last_month&split=channel"),
     ]
     print(f"{'page':<40} {'user':<7} {'median ms':>9} {'max ms':>8} {'queries':>7}")
     for username, url in pages:

@@ -51,3 +51,10 @@ def test_dashboard_query_count_is_flat(client, manager, django_assert_max_num_qu
     client.force_login(manager)
     with django_assert_max_num_queries(8):
         assert client.get(reverse("reports:dashboard")).status_code == 200
+
+
+def test_the_dashboard_links_to_the_report_pages(client, manager):
+    client.force_login(manager)
+    html = client.get(reverse("reports:dashboard")).content.decode()
+    assert f'href="{reverse("reports:sla")}"' in html
+    assert f'href="{reverse("reports:funnel")}"' in html
