@@ -23,7 +23,7 @@ from django.utils.text import slugify
 
 from crm.db import Row, allocate_pks, bulk_insert
 from crm.roles import Role
-from leads.importer import FileProblem, Result, RowError, parse_date, read
+from leads.importer import FileProblem, Result, RowError, mapped_cells, parse_date, read
 from leads.models import (
     Account,
     Lead,
@@ -209,16 +209,7 @@ def parse_row(
     def fail(name, value, message):
         problems.append(RowError(line, mapping.get(name, name), value, message))
 
-    for name, column in mapping.items():
-        raw = (cells.get(column) or "").strip()
-        if not raw:
-            continue
-        if name in TEXT_LIMITS and len(raw) > TEXT_LIMITS[name]:
-            fail(name, raw[:50], f"is longer than {TEXT_LIMITS[name]} characters")
-            continue
-        if "\x00" in raw:
-            fail(name, raw[:50].replace("\x00", ""), "contains a null character")
-            continue
+    for name, raw in mapped_cells(line, cells, mapping, TEXT_LIMITS, problems):
         try:
             if name == "stage":
                 key = raw.casefold()

@@ -29,11 +29,30 @@ RECYCLE_REASONS = sorted(
 )
 
 
+# The fields the lead lists search in (a lead's name, e-mail and company).
+LEAD_SEARCH = ("first_name", "last_name", "email", "company")
+
+
+class SearchMixin:
+    """The `q` filter of a list: rows where any of `search_fields` contains the words typed."""
+
+    search_fields: tuple[str, ...] = ()
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        condition = Q()
+        for field in self.search_fields:
+            condition |= Q(**{f"{field}__icontains": value})
+        return queryset.filter(condition)
+
+
 def sales_reps():
     return active_reps().order_by("first_name", "last_name", "username")
 
 
-class LeadAttributesFilter(django_filters.FilterSet):
+class LeadAttributesFilter(SearchMixin, django_filters.FilterSet):
     """The filters every list of leads offers: search, source, score and capture date."""
 
     q = django_filters.CharFilter(method="search", label="Search name, e-mail or company")
@@ -58,16 +77,7 @@ class LeadAttributesFilter(django_filters.FilterSet):
         model = Lead
         fields = []
 
-    def search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(first_name__icontains=value)
-            | Q(last_name__icontains=value)
-            | Q(email__icontains=value)
-            | Q(company__icontains=value)
-        )
+    search_fields = LEAD_SEARCH
 
 
 class LeadFilter(LeadAttributesFilter):
@@ -88,7 +98,7 @@ class LeadFilter(LeadAttributesFilter):
     )
 
 
-class NurtureFilter(django_filters.FilterSet):
+class NurtureFilter(SearchMixin, django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search name, e-mail or company")
     reason = django_filters.ChoiceFilter(
         field_name="stage_reason", choices=lambda: RECYCLE_REASONS, empty_label="Any reason"
@@ -101,7 +111,7 @@ class NurtureFilter(django_filters.FilterSet):
         model = Lead
         fields = []
 
-    search = LeadAttributesFilter.search
+    search_fields = LEAD_SEARCH
 
 
 class InboxFilter(LeadAttributesFilter):
@@ -149,7 +159,7 @@ def handoff_event(from_stage: str, to_stage: str) -> str:
     }.get(to_stage, to_stage)
 
 
-class HandoffFilter(django_filters.FilterSet):
+class HandoffFilter(SearchMixin, django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search lead name, e-mail or company")
     outcome = django_filters.ChoiceFilter(
         choices=[(key, label) for key, (label, _) in HANDOFF_EVENTS.items()],
@@ -186,16 +196,7 @@ class HandoffFilter(django_filters.FilterSet):
         model = LeadTransition
         fields = []
 
-    def search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(lead__first_name__icontains=value)
-            | Q(lead__last_name__icontains=value)
-            | Q(lead__email__icontains=value)
-            | Q(lead__company__icontains=value)
-        )
+    search_fields = tuple(f"lead__{name}" for name in LEAD_SEARCH)
 
     def by_event(self, queryset, name, value):
         return queryset.filter(HANDOFF_EVENTS[value][1]) if value in HANDOFF_EVENTS else queryset
@@ -288,7 +289,7 @@ class BoardFilter(DealAttributesFilter):
     pass
 
 
-class OpportunityFilter(DealAttributesFilter):
+class OpportunityFilter(SearchMixin, DealAttributesFilter):
     q = django_filters.CharFilter(method="search", label="Search deal or account")
     stage = django_filters.ChoiceFilter(
         choices=[("all", "Any stage, open or closed"), *Opportunity.Stage.choices],
@@ -314,11 +315,7 @@ class OpportunityFilter(DealAttributesFilter):
         widget=forms.HiddenInput,
     )
 
-    def search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(Q(name__icontains=value) | Q(account__name__icontains=value))
+    search_fields = ("name", "account__name")
 
     def by_stage(self, queryset, name, value):
         return queryset if value == "all" else queryset.filter(stage=value)
@@ -330,7 +327,7 @@ class OpportunityFilter(DealAttributesFilter):
         return super().filter_queryset(queryset)
 
 
-class AccountFilter(django_filters.FilterSet):
+class AccountFilter(SearchMixin, django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search name or website")
     industry = django_filters.CharFilter(lookup_expr="iexact")
     company_size = django_filters.ChoiceFilter(
@@ -356,17 +353,13 @@ class AccountFilter(django_filters.FilterSet):
         model = Account
         fields = []
 
-    def search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(Q(name__icontains=value) | Q(website__icontains=value))
+    search_fields = ("name", "website")
 
     def by_customer(self, queryset, name, value):
         return queryset.filter(customer_since__isnull=(value == "no"))
 
 
-class ProposalFilter(django_filters.FilterSet):
+class ProposalFilter(SearchMixin, django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search title, deal or account")
     state = django_filters.ChoiceFilter(
         choices=[("all", "Any status"), *Proposal.Status.choices],
@@ -411,15 +404,7 @@ class ProposalFilter(django_filters.FilterSet):
         if not manager:
             del self.filters["owner"]
 
-    def search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(title__icontains=value)
-            | Q(opportunity__name__icontains=value)
-            | Q(opportunity__account__name__icontains=value)
-        )
+    search_fields = ("title", "opportunity__name", "opportunity__account__name")
 
     def by_account(self, queryset, name, value):
         return by_account_name(queryset, value, "opportunity__account")

@@ -289,6 +289,25 @@ class _Parsed:
     values: dict
 
 
+def mapped_cells(line: int, cells: dict[str, str], mapping: dict, limits: dict, problems: list):
+    """(field, text) for each mapped cell that is not blank. A cell longer than its field's
+    limit, or holding a null byte, is reported in `problems` and left out."""
+    for name, column in mapping.items():
+        raw = (cells.get(column) or "").strip()
+        if not raw:
+            continue
+        if name in limits and len(raw) > limits[name]:
+            problems.append(
+                RowError(line, column, raw[:50], f"is longer than {limits[name]} characters")
+            )
+        elif "\x00" in raw:
+            problems.append(
+                RowError(line, column, raw[:50].replace("\x00", ""), "contains a null character")
+            )
+        else:
+            yield name, raw
+
+
 def parse_row(line: int, cells: dict[str, str], options: Options, errors: list[RowError]):
     values, problems = {}, []
     mapping = options.mapping
@@ -296,16 +315,7 @@ def parse_row(line: int, cells: dict[str, str], options: Options, errors: list[R
     def fail(name, value, message):
         problems.append(RowError(line, mapping.get(name, name), value, message))
 
-    for name, column in mapping.items():
-        raw = (cells.get(column) or "").strip()
-        if not raw:
-            continue
-        if name in TEXT_LIMITS and len(raw) > TEXT_LIMITS[name]:
-            fail(name, raw[:50], f"is longer than {TEXT_LIMITS[name]} characters")
-            continue
-        if "\x00" in raw:
-            fail(name, raw[:50].replace("\x00", ""), "contains a null character")
-            continue
+    for name, raw in mapped_cells(line, cells, mapping, TEXT_LIMITS, problems):
         try:
             if name == "email":
                 validate_email(raw)

@@ -199,7 +199,7 @@ class OpportunityUpdateView(RoleRequiredMixin, UpdateView):
         if not self.object.is_open:
             messages.error(request, f"{self.object} is closed: a manager reopens it first.")
             return redirect(self.object)
-        return super().get(request, *args, **kwargs)
+        return self.render_to_response(self.get_context_data())  # the deal is read once
 
     def form_valid(self, form):
         changes = {name: form.cleaned_data[name] for name in form.changed_data}

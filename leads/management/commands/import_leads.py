@@ -5,22 +5,19 @@ from django.core.management.base import BaseCommand, CommandError
 
 from campaigns.models import Campaign, Channel
 from leads import importer
-from leads.management.commands._importing import pairs, report
+from leads.management.commands._importing import (
+    add_common_arguments,
+    pairs,
+    read_with_mapping,
+    report,
+)
 
 
 class Command(BaseCommand):
     help = "Import leads from a CSV file (the same importer as the browser's)."
 
     def add_arguments(self, parser):
-        parser.add_argument("file", type=Path)
-        parser.add_argument(
-            "--map",
-            action="append",
-            default=[],
-            metavar="FIELD=COLUMN",
-            help=f"Map a lead field to a column (repeatable). Fields: {', '.join(importer.FIELDS)}."
-            " Unmapped fields are guessed from the header.",
-        )
+        add_common_arguments(parser, noun="lead", fields=importer.FIELDS)
         parser.add_argument("--campaign", metavar="SLUG", help="The campaign the leads came from.")
         parser.add_argument(
             "--channel-map",
@@ -30,37 +27,14 @@ class Command(BaseCommand):
             help="Map a source name in the file to a channel (repeatable).",
         )
         parser.add_argument(
-            "--dayfirst",
-            action="store_true",
-            help="Read 01/02/2026 as 1 February (default: 2 Jan).",
-        )
-        parser.add_argument(
             "--on-duplicate",
             choices=["update", "skip"],
             default="update",
             help="What to do with a lead that already exists (default: update).",
         )
-        parser.add_argument(
-            "--dry-run", action="store_true", help="Check everything, write nothing."
-        )
-        parser.add_argument(
-            "--errors", type=Path, help="Where to write the row-level error report (CSV)."
-        )
 
     def handle(self, *args, file: Path, **options):
-        try:
-            text = importer.decode(file.read_bytes())
-            header, _ = importer.read(text)
-        except OSError as e:
-            raise CommandError(f"Cannot read {file}: {e.strerror}.") from e
-        except importer.FileProblem as e:
-            raise CommandError(str(e)) from e
-        mapping = importer.guess_mapping(header)
-        explicit = pairs(options["map"], "--map")
-        for name in explicit:
-            if name not in importer.FIELDS:
-                raise CommandError(f"“{name}” is not a lead field: {', '.join(importer.FIELDS)}.")
-        mapping = {k: v for k, v in mapping.items() if v not in explicit.values()} | explicit
+        text, mapping = read_with_mapping(file, options["map"], noun="lead", fields=importer.FIELDS)
         channel_map = pairs(options["channel_map"], "--channel-map")
         for source, channel in channel_map.items():
             if channel not in Channel.values:

@@ -5,7 +5,12 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from leads import deal_importer, importer
-from leads.management.commands._importing import pairs, report
+from leads.management.commands._importing import (
+    add_common_arguments,
+    pairs,
+    read_with_mapping,
+    report,
+)
 from leads.models import Opportunity
 
 
@@ -13,15 +18,7 @@ class Command(BaseCommand):
     help = "Import opportunities (deals) from a CSV file (the same importer as the browser's)."
 
     def add_arguments(self, parser):
-        parser.add_argument("file", type=Path)
-        parser.add_argument(
-            "--map",
-            action="append",
-            default=[],
-            metavar="FIELD=COLUMN",
-            help="Map a deal field to a column (repeatable). Fields: "
-            f"{', '.join(deal_importer.FIELDS)}. Unmapped fields are guessed from the header.",
-        )
+        add_common_arguments(parser, noun="deal", fields=deal_importer.FIELDS)
         parser.add_argument(
             "--stage-map",
             action="append",
@@ -36,40 +33,17 @@ class Command(BaseCommand):
             help="Create a sales rep for each owner name no user has (default: an error row).",
         )
         parser.add_argument(
-            "--dayfirst",
-            action="store_true",
-            help="Read 01/02/2026 as 1 February (default: 2 Jan).",
-        )
-        parser.add_argument(
             "--on-duplicate",
             choices=["update", "skip"],
             default="skip",
             help="What to do with a deal whose external id exists (default: skip).",
         )
         parser.add_argument("--as", dest="actor", metavar="USERNAME", help="Who imports.")
-        parser.add_argument(
-            "--dry-run", action="store_true", help="Check everything, write nothing."
-        )
-        parser.add_argument(
-            "--errors", type=Path, help="Where to write the row-level error report (CSV)."
-        )
 
     def handle(self, *args, file: Path, **options):
-        try:
-            text = importer.decode(file.read_bytes())
-            header, _ = importer.read(text)
-        except OSError as e:
-            raise CommandError(f"Cannot read {file}: {e.strerror}.") from e
-        except importer.FileProblem as e:
-            raise CommandError(str(e)) from e
-        mapping = importer.guess_mapping(header, deal_importer.FIELDS)
-        explicit = pairs(options["map"], "--map")
-        for name in explicit:
-            if name not in deal_importer.FIELDS:
-                raise CommandError(
-                    f"“{name}” is not a deal field: {', '.join(deal_importer.FIELDS)}."
-                )
-        mapping = {k: v for k, v in mapping.items() if v not in explicit.values()} | explicit
+        text, mapping = read_with_mapping(
+            file, options["map"], noun="deal", fields=deal_importer.FIELDS
+        )
         stage_map = pairs(options["stage_map"], "--stage-map")
         for source, stage in stage_map.items():
             if stage not in Opportunity.Stage.values:
