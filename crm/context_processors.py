@@ -24,6 +24,11 @@ PIPELINE_PAGES = frozenset(
     }
 )
 
+# The report pages under the navbar's "Reports" (the SLA and quotas have their own links).
+REPORT_PAGES = frozenset(
+    {"dashboard", "funnel", "campaigns", "response", "rejections", "sales", "pipeline", "revenue"}
+)
+
 
 def roles(request):
     """What the navbar needs to show only the links the user's role may use."""
@@ -35,4 +40,5 @@ def roles(request):
         "user_is_marketer": manager or rules.is_marketer(user),
         "user_is_rep": manager or rules.is_rep(user),
         "pipeline_pages": PIPELINE_PAGES,
+        "report_pages": REPORT_PAGES,
     }

@@ -43,9 +43,10 @@ from leads.models import (
     ScoringRule,
     StageProbability,
 )
+from leads.models.leads import response_seconds
 from leads.models.proposals import line_total, proposal_totals
 from reports.models import Quota, ServiceLevelAgreement
-from reports.workhours import Schedule
+from reports.workhours import Schedule, decide_due_at
 
 DEMO_PASSWORD = "handoff-demo"
 HISTORY_DAYS = 182
@@ -480,12 +481,17 @@ class DemoBuilder:
         return plan
 
     def _transition(self, plan, lead, to_stage, at, actor=None, reason="", detail="", sla=None):
-        qualification, due, pass_started = {}, None, None
+        qualification, due, pass_started, took = {}, None, None, None
+        contact_due = decide_due = None
         if to_stage == Lead.Stage.MQL:
             qualification = sla.check_lead(lead).as_trace()
             due = self.schedules[sla.pk].add(at, sla.accept_within_hours)
+            contact_due = self.schedules[sla.pk].add(at, sla.first_contact_within_hours)
         elif lead.stage == Lead.Stage.MQL:  # sales' answer closes the pass
             due, pass_started = lead.response_due_at, lead.mql_at
+            took = response_seconds(lead, at)
+            if to_stage == Lead.Stage.SAL:
+                decide_due = decide_due_at(self.sla_at(at), at)
         plan["transitions"].append(
             Row(
                 from_stage=lead.stage,
@@ -498,6 +504,9 @@ class DemoBuilder:
                 qualification=qualification,
                 due_at=due,
                 pass_started_at=pass_started,
+                response_seconds=took,
+                contact_due_at=contact_due,
+                decide_due_at=decide_due,
             )
         )
         lead.stage = to_stage

@@ -9,24 +9,18 @@ in force when it started, so a past month is judged by the terms that applied th
 """
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import (
     Count,
-    DurationField,
-    ExpressionWrapper,
-    F,
     Q,
-    Window,
 )
-from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from campaigns.models import Channel
 from leads.models import REASON_LABELS, Lead, LeadTransition
-from reports.metrics import ratio
+from reports.metrics import answers, percentiles, ratio, timing, unanswered
 from reports.models import ServiceLevelAgreement
 
 MQL = Lead.Stage.MQL
@@ -52,8 +46,13 @@ GLOSSARY = [
     ("Disqualified", "Taken out of the funnel for good (wrong fit, no contact, competitor…)."),
     (
         "Response time",
-        "From a lead becoming an MQL to sales accepting or rejecting it. The SLA window counts "
-        "working hours only; the median and 90th percentile shown are clock time.",
+        "From a lead becoming an MQL to sales' first touch: the first call, e-mail or meeting "
+        "a rep logs, or the accept or reject, whichever comes first. Shown in clock time.",
+    ),
+    (
+        "Within SLA",
+        "Accepted or rejected by the due time: the MQL's start plus the SLA's window, counted "
+        "in working hours only.",
     ),
     (
         "Conversion rate",
@@ -141,41 +140,6 @@ def light(share: Decimal | None) -> str:
     return "at risk" if share >= AMBER else "missed"
 
 
-def answers(start: dt.datetime, end: dt.datetime):
-    """Sales' answers (accept or reject) to the MQL passes that began in [start, end): each
-    row carries its pass's start and due time, and the rep who answered."""
-    return LeadTransition.objects.filter(
-        from_stage=MQL, pass_started_at__gte=start, pass_started_at__lt=end
-    ).order_by()
-
-
-def unanswered(start: dt.datetime, end: dt.datetime):
-    """The passes that began in [start, end) and still wait for an answer: a lead waits only
-    on its current pass."""
-    return Lead.objects.filter(stage=MQL, mql_at__gte=start, mql_at__lt=end).order_by()
-
-
-def _percentiles(rows, fractions, count: int) -> list[dt.timedelta | None]:
-    """The response times below which each fraction of the answers fall (nearest rank), read
-    in one query that numbers the answers by response time."""
-    if not count:
-        return [None for _ in fractions]
-    ranks = [max(1, min(count, math.ceil(fraction * count))) for fraction in fractions]
-    took = ExpressionWrapper(F("at") - F("pass_started_at"), output_field=DurationField())
-    found = dict(
-        rows.annotate(took=took, rank=Window(RowNumber(), order_by=[took.asc(), F("pk").asc()]))
-        .filter(rank__in=ranks)
-        .values_list("rank", "took")
-    )
-    values = []
-    for rank in ranks:
-        value = found.get(rank)
-        if value is not None and not isinstance(value, dt.timedelta):  # SQLite: microseconds
-            value = dt.timedelta(microseconds=int(value))
-        values.append(value)
-    return values
-
-
 def sla_compliance(first: dt.date, now: dt.datetime | None = None) -> Compliance:
     """Both teams' compliance for the month starting on `first`, as of `now`."""
     now = now or timezone.now()
@@ -187,12 +151,16 @@ def sla_compliance(first: dt.date, now: dt.datetime | None = None) -> Compliance
         return report
 
     answered = answers(start, end)
-    report.reps, decided = _rep_rows(answered, unanswered(start, end), now)
+    report.reps = _rep_rows(answered, unanswered(start, end), now)
     report.passes = sum(row.passes for row in report.reps)
     report.in_time = sum(row.in_time for row in report.reps)
     report.late = sum(row.late for row in report.reps)
     report.waiting = report.passes - report.in_time - report.late
-    report.median_response, report.p90_response = _percentiles(answered, (0.5, 0.9), decided)
+    median, p90 = percentiles(answered, "response_seconds", (50, 90))
+    report.median_response, report.p90_response = (
+        None if found[None] is None else dt.timedelta(seconds=found[None])
+        for found in (median, p90)
+    )
 
     channels = dict(Channel.choices)
     report.by_channel = [
@@ -225,28 +193,12 @@ def sla_compliance(first: dt.date, now: dt.datetime | None = None) -> Compliance
     return report
 
 
-def _rep_rows(answered, waiting, now) -> tuple[list[RepRow], int]:
+def _rep_rows(answered, waiting, now) -> list[RepRow]:
     """Per answerable rep — who answered, or for a pass still waiting its lead's owner —
-    passes, in time, late and still open; and how many passes were answered. Two grouped
-    queries, merged per rep."""
+    passes, in time, late and still open."""
     from django.contrib.auth import get_user_model
 
-    by_rep: dict = {}
-    answered_total = 0
-    for row in answered.values("actor_id").annotate(
-        n=Count("pk"), in_time=Count("pk", filter=Q(at__lte=F("due_at")))
-    ):
-        counts = by_rep.setdefault(row["actor_id"], [0, 0, 0])
-        counts[0] += row["n"]
-        counts[1] += row["in_time"]
-        counts[2] += row["n"] - row["in_time"]
-        answered_total += row["n"]
-    for row in waiting.values("owner_id").annotate(
-        n=Count("pk"), late=Count("pk", filter=Q(response_due_at__lt=now))
-    ):
-        counts = by_rep.setdefault(row["owner_id"], [0, 0, 0])
-        counts[0] += row["n"]
-        counts[2] += row["late"]
+    by_rep = timing(answered, waiting, now, "actor_id", "owner_id")
     names = {
         u.pk: (u.get_full_name() or u.username)
         for u in get_user_model().objects.filter(pk__in=[pk for pk in by_rep if pk])
@@ -255,15 +207,15 @@ def _rep_rows(answered, waiting, now) -> tuple[list[RepRow], int]:
         RepRow(
             rep_id=pk,
             name=names.get(pk, "Unassigned queue"),
-            passes=n,
-            in_time=in_time,
-            late=late,
-            waiting=n - in_time - late,
+            passes=figures["passes"],
+            in_time=figures["in_time"],
+            late=figures["late"],
+            waiting=figures["waiting"],
         )
-        for pk, (n, in_time, late) in by_rep.items()
+        for pk, figures in by_rep.items()
     ]
     rows.sort(key=lambda row: (row.rep_id is None, row.name))
-    return rows, answered_total
+    return rows
 
 
 def _expected(target: int, start: dt.datetime, end: dt.datetime, now: dt.datetime) -> Decimal:

@@ -37,11 +37,37 @@ class Period:
         )
 
     def previous(self) -> "Period":
-        """The period of the same length just before this one."""
-        days = (self.last - self.first).days + 1
-        last = self.first - dt.timedelta(days=1)
-        first = last - dt.timedelta(days=days - 1)
+        """The period just before this one: as many whole months before, when it is whole
+        months (so March follows February), else as many days."""
+        following = self.last + dt.timedelta(days=1)
+        if self.first.day == 1 and following.day == 1:
+            months = (following.year - self.first.year) * 12 + following.month - self.first.month
+            first = _months_before(self.first, months)
+            last = self.first - dt.timedelta(days=1)
+        else:
+            last = self.first - dt.timedelta(days=1)
+            first = last - (self.last - self.first)
         return Period(first, last, span_label(first, last))
+
+    def to_date(self, today: dt.date) -> "Period":
+        """The part of this period up to `today` (all of it once it is over)."""
+        if not self.first <= today < self.last:
+            return self
+        return Period(self.first, today, f"{self.label} to date")
+
+    def comparable_previous(self, today: dt.date) -> "Period":
+        """The previous period, cut to as many days as have gone of this one when this one is
+        still running: the 1st–23rd of this month compares with the 1st–23rd of the last."""
+        previous = self.previous()
+        if not self.first <= today < self.last:
+            return previous
+        last = min(previous.first + (today - self.first), previous.last)
+        return Period(previous.first, last, span_label(previous.first, last))
+
+
+def _months_before(first: dt.date, months: int) -> dt.date:
+    index = first.year * 12 + first.month - 1 - months
+    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 def span_label(first: dt.date, last: dt.date) -> str:

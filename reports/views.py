@@ -2,15 +2,16 @@ import datetime as dt
 
 import django_filters
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.messages.views import SuccessMessageMixin
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.views.generic import CreateView, DeleteView, FormView, TemplateView, UpdateView
 from django_filters.views import FilterView
 
-from campaigns.models import Channel
+from campaigns.models import Campaign, Channel
 from crm.csvexport import stream_csv
 from crm.errors import TransitionError
 from crm.listing import FilteredListMixin
@@ -22,6 +23,9 @@ from reports import compliance, metrics, periods, selectors, services
 from reports.forms import QuotaForm, SlaForm
 from reports.models import MQL_FIELD_CHOICES, WEEKDAY_NAMES, Quota, ServiceLevelAgreement
 from reports.services import SLA_TERMS
+from reports.tables import Column, bar_chart, csv_cell, make_table
+
+User = get_user_model()
 
 
 class QuotaFilter(django_filters.FilterSet):
@@ -41,29 +45,6 @@ class QuotaFilter(django_filters.FilterSet):
 
     def by_day(self, queryset, name, value):
         return queryset.covering(value)
-
-
-class DashboardView(RoleRequiredMixin, TemplateView):
-    """The manager's home; marketers and reps read it too."""
-
-    roles = (Role.MARKETING, Role.SALES)
-    template_name = "reports/dashboard.html"
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        today = timezone.localdate()
-        start_date, end_date = selectors.month_bounds(today)
-        tz = timezone.get_current_timezone()
-        start = dt.datetime.combine(start_date, dt.time.min, tzinfo=tz)
-        end = dt.datetime.combine(end_date, dt.time.min, tzinfo=tz)
-        context.update(
-            month=start_date,
-            headlines=selectors.month_headlines(start, end, start_date, end_date),
-            leads_by_stage=selectors.leads_by_stage(),
-            pipeline=selectors.open_pipeline_by_stage(),
-            sla=ServiceLevelAgreement.objects.current(),
-        )
-        return context
 
 
 class QuotaListView(RoleRequiredMixin, FilteredListMixin, FilterView):
@@ -218,25 +199,71 @@ class SlaUpdateView(RoleRequiredMixin, FormView):
 
 class ReportView(RoleRequiredMixin, TemplateView):
     """A report page: the period and filters form, figures computed for them, and the same
-    figures as CSV with ?format=csv."""
+    figures as CSV with ?format=csv.
+
+    Most pages only define `figures()`: headline figures, charts and tables, which the shared
+    template draws and the CSV writes block by block, so the two always agree."""
 
     roles = (Role.MARKETING, Role.SALES)
+    template_name = "reports/report.html"
+    title = ""
+    intro = ""
 
     def get(self, request, *args, **kwargs):
         self.filters = periods.ReportFilterForm(request.GET or None)
         self.period = self.filters.chosen_period()
         self.chosen = self.filters.chosen_filters()
+        self.scope = metrics.Scope(period=self.period, **self.chosen)
         if request.GET.get("format") == "csv":
             header, rows = self.csv_rows()
             name = f"{self.slug}-{self.period.first:%Y%m%d}-{self.period.last:%Y%m%d}.csv"
             return stream_csv(name, header, rows)
         return super().get(request, *args, **kwargs)
 
+    def figures(self) -> dict:
+        """{"headlines": [Figure], "charts": [Chart], "tables": [Table]} for the scope."""
+        raise NotImplementedError
+
+    def sorted_tables(self, figures: dict) -> dict:
+        """A table marked sortable follows ?sort=key (or -key); undefined values go last."""
+        wanted = self.request.GET.get("sort", "")
+        key, descending = wanted.lstrip("-"), wanted.startswith("-")
+        for table in figures.get("tables", []):
+            if table.sortable and key in {column.key for column in table.columns}:
+                present = [row for row in table.rows if row.get(key) is not None]
+                missing = [row for row in table.rows if row.get(key) is None]
+                present.sort(key=lambda row: row[key], reverse=descending)
+                table.rows = present + missing
+                table.sorted_by = wanted
+        return figures
+
+    def csv_rows(self):
+        figures = self.sorted_tables(self.figures())
+        header = [self.title, self.period.label]
+
+        def rows():
+            yield ["Figure", "Value", "Formula"]
+            for figure in figures.get("headlines", []):
+                yield [figure.label, csv_cell(figure.value, figure.kind), figure.formula]
+            yield []
+            for table in figures.get("tables", []):
+                yield from table.csv_rows()
+
+        return header, rows()
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         query = self.request.GET.copy()
         query["format"] = "csv"
-        context.update(filters=self.filters, period=self.period, csv_query=query.urlencode())
+        context.update(
+            filters=self.filters,
+            period=self.period,
+            csv_query=query.urlencode(),
+            title=self.title,
+            intro=self.intro,
+        )
+        if self.template_name == ReportView.template_name:
+            context.update(self.sorted_tables(self.figures()))
         return context
 
 
@@ -306,3 +333,409 @@ class FunnelView(ReportView):
 
 def _rate(value) -> str:
     return "" if value is None else f"{value * 100:.1f}"
+
+
+def headline(columns, key: str, row: dict, prefix: str = "") -> metrics.Figure:
+    """The figure `key` of `row`, labelled and explained by its column definition."""
+    _, label, kind, formula = next(c for c in columns if c[0] == key)
+    if prefix:
+        label = prefix + label.lower()
+    return metrics.Figure(key, label, row.get(key), kind, formula)
+
+
+def _labelled(rows: list[dict], labels: dict, fallback: str) -> list[dict]:
+    for row in rows:
+        row["name"] = labels.get(row["key"], fallback) if row["key"] else fallback
+    return rows
+
+
+class CampaignReportView(ReportView):
+    slug = "campaigns"
+    title = "Campaign performance"
+    intro = (
+        "Spend in the period against what the period's leads became: each campaign's cohort is "
+        "the leads it brought in during the period, followed to today."
+    )
+
+    def figures(self):
+        by = "channel" if self.request.GET.get("by") == "channel" else "campaign"
+        rows, total = metrics.campaign_performance(self.scope, by)
+        if by == "channel":
+            _labelled(rows, dict(Channel.choices), "No channel")
+            first = Column("name", "Channel", "text")
+        else:
+            names = dict(
+                Campaign.objects.filter(pk__in=[r["key"] for r in rows]).values_list("pk", "name")
+            )
+            _labelled(rows, names, "No campaign")
+            first = Column("name", "Campaign", "text")
+        rows.sort(key=lambda row: (-row["spend"], -row["leads"]))
+        total["name"] = "All"
+        by_label = "channel" if by == "channel" else "campaign"
+        columns = metrics.CAMPAIGN_COLUMNS
+        return {
+            "headlines": [
+                headline(columns, k, total)
+                for k in ("spend", "leads", "mqls", "revenue", "cpl", "cac", "roi")
+            ],
+            "charts": [
+                bar_chart(
+                    f"Spend and revenue per {by_label} (the 12 largest)",
+                    rows[:12],
+                    "name",
+                    [("spend", "Spend"), ("revenue", "Revenue")],
+                    "money",
+                )
+            ],
+            "tables": [
+                make_table(
+                    "campaigns",
+                    f"Per {by_label}",
+                    first,
+                    columns,
+                    rows,
+                    total,
+                    sortable=True,
+                )
+            ],
+            "views": [("campaign", "By campaign"), ("channel", "By channel")],
+            "view_param": "by",
+            "view": by,
+        }
+
+
+class ResponseReportView(ReportView):
+    slug = "lead-response"
+    title = "Lead response"
+    intro = (
+        "How fast sales touched each MQL: from the lead becoming an MQL to the first call, "
+        "e-mail or meeting a rep logged, or the accept or reject, whichever came first. Each "
+        "move to MQL in the period is a pass; a re-sent lead counts again."
+    )
+
+    def figures(self):
+        now = timezone.now()
+        overall = metrics.response_by(self.scope, now, None).get(None) or {}
+        columns = metrics.RESPONSE_COLUMNS
+        reps = metrics.response_by(self.scope, now, "rep")
+        names = {
+            u.pk: u.get_full_name() or u.username
+            for u in User.objects.filter(pk__in=[pk for pk in reps if pk])
+        }
+        rep_rows = _labelled(
+            [{"key": key, **row} for key, row in reps.items()], names, "Unassigned queue"
+        )
+        rep_rows.sort(key=lambda row: (row["key"] is None, row["name"]))
+        weeks = metrics.response_by(self.scope, now, "week")
+        week_rows = [
+            {"key": key, "name": f"Week of {timezone.localtime(key):%d %b}", **row}
+            for key, row in sorted(weeks.items(), key=lambda item: item[0])
+        ]
+        histogram = metrics.response_histogram(self.scope)
+        return {
+            "headlines": [
+                headline(columns, k, overall) for k in ("passes", "median", "p90", "share")
+            ],
+            "charts": [
+                bar_chart(
+                    "Answered passes by time to first touch",
+                    histogram,
+                    "band",
+                    [("answers", "Answered passes")],
+                    "count",
+                )
+            ],
+            "tables": [
+                make_table(
+                    "histogram",
+                    "Time to first touch",
+                    Column("band", "Time to first touch", "text"),
+                    [
+                        ("answers", "Answered passes", "count", ""),
+                        ("share", "Share", "ratio", "Passes in the band ÷ answered passes"),
+                    ],
+                    histogram,
+                ),
+                make_table("reps", "By rep", Column("name", "Rep", "text"), columns, rep_rows),
+                make_table(
+                    "weeks",
+                    "By week the MQL arrived",
+                    Column("name", "Week", "text"),
+                    columns,
+                    week_rows,
+                ),
+            ],
+        }
+
+
+class RejectionReportView(ReportView):
+    slug = "rejections"
+    title = "Rejections and recycling"
+    intro = (
+        "Why sales sent leads back or closed them, where those leads came from, and how many "
+        "marketing nurtured back into MQLs: the feedback loop between the two teams."
+    )
+
+    def figures(self):
+        reasons = metrics.rejection_reasons(self.scope)
+        campaigns, total = metrics.rejections_by(self.scope, "lead__campaign")
+        names = dict(
+            Campaign.objects.filter(pk__in=[r["key"] for r in campaigns]).values_list("pk", "name")
+        )
+        _labelled(campaigns, names, "No campaign")
+        channels, _ = metrics.rejections_by(self.scope, "lead__channel")
+        _labelled(channels, dict(Channel.choices), "No channel")
+        total["name"] = "All"
+        resent = metrics.resent(self.scope)
+        columns = metrics.REJECTION_COLUMNS
+        return {
+            "headlines": [
+                *[
+                    headline(columns, k, total)
+                    for k in ("rejected", "recycled", "disqualified", "came_back_share")
+                ],
+                metrics.Figure(
+                    "resent",
+                    "Re-sent as MQL",
+                    resent["resent"],
+                    "count",
+                    "Moves from recycled back to MQL in the period",
+                ),
+            ],
+            "charts": [
+                bar_chart(
+                    "Reasons given",
+                    reasons[:12],
+                    "reason",
+                    [("count", "Leads")],
+                    "count",
+                )
+            ],
+            "tables": [
+                make_table(
+                    "reasons",
+                    "Reasons",
+                    Column("reason", "Reason", "text"),
+                    [
+                        ("kind", "What sales did", "text", ""),
+                        ("count", "Leads", "count", "Moves with this reason in the period"),
+                        ("share", "Share", "ratio", "Moves with this reason ÷ all exits"),
+                    ],
+                    reasons,
+                ),
+                make_table(
+                    "campaigns",
+                    "By campaign",
+                    Column("name", "Campaign", "text"),
+                    columns,
+                    campaigns,
+                    total,
+                ),
+                make_table(
+                    "channels", "By channel", Column("name", "Channel", "text"), columns, channels
+                ),
+            ],
+        }
+
+
+class SalesReportView(ReportView):
+    slug = "sales"
+    title = "Sales performance"
+    intro = (
+        "Each rep's handling of the MQLs they were given and the deals they closed in the "
+        "period. Deals follow the campaign and channel filters through the lead they came from."
+    )
+
+    def figures(self):
+        rows, total = metrics.sales_performance(self.scope)
+        columns = metrics.SALES_COLUMNS
+        return {
+            "headlines": [
+                headline(columns, k, total)
+                for k in ("revenue", "win_rate", "avg_deal", "median_cycle", "attainment")
+            ],
+            "charts": [
+                bar_chart(
+                    "Revenue and quota per rep",
+                    rows,
+                    "name",
+                    [("revenue", "Revenue"), ("quota", "Quota")],
+                    "money",
+                )
+            ],
+            "tables": [
+                make_table(
+                    "reps",
+                    "Per rep",
+                    Column("name", "Rep", "text"),
+                    columns,
+                    rows,
+                    total,
+                    sortable=True,
+                )
+            ],
+        }
+
+
+class PipelineReportView(ReportView):
+    slug = "pipeline"
+    title = "Pipeline and forecast"
+    intro = (
+        "The open deals as they stand now, by stage and by the month they are expected to "
+        "close; the flow columns (entered, moved on, days in stage) count the chosen period."
+    )
+
+    def figures(self):
+        stages, total = metrics.pipeline_by_stage(self.scope)
+        months, month_total = metrics.forecast_by_month(self.scope, timezone.localdate())
+        columns = metrics.PIPELINE_COLUMNS
+        return {
+            "headlines": [
+                headline(columns, k, total, prefix="Open ") for k in ("count", "amount", "weighted")
+            ],
+            "charts": [
+                bar_chart(
+                    "Open pipeline by stage",
+                    stages,
+                    "stage",
+                    [("amount", "Amount"), ("weighted", "Weighted")],
+                    "money",
+                ),
+                bar_chart(
+                    "Forecast by expected close month",
+                    months,
+                    "month",
+                    [("amount", "Amount"), ("weighted", "Weighted")],
+                    "money",
+                ),
+            ],
+            "tables": [
+                make_table(
+                    "stages", "By stage", Column("stage", "Stage", "text"), columns, stages, total
+                ),
+                make_table(
+                    "months",
+                    "By expected close month",
+                    Column("month", "Expected close", "text"),
+                    metrics.FORECAST_COLUMNS,
+                    months,
+                    month_total,
+                ),
+            ],
+        }
+
+
+class RevenueReportView(ReportView):
+    slug = "revenue"
+    title = "Revenue"
+    intro = (
+        "Won revenue by the month deals closed, from new and from existing customers, how many "
+        "customers bought again, and the accounts that brought the most."
+    )
+
+    def figures(self):
+        months, total = metrics.revenue_by_month(self.scope)
+        kept = metrics.retention(self.scope)
+        accounts = metrics.top_accounts(self.scope)
+        columns = metrics.REVENUE_COLUMNS
+        return {
+            "headlines": [
+                *[headline(columns, k, total) for k in ("revenue", "new", "existing")],
+                metrics.Figure(
+                    "retention",
+                    "Customers who bought again",
+                    kept["share"],
+                    "ratio",
+                    f"Of the {kept['customers']} accounts that were customers before the period, "
+                    f"those with a deal won in it ({kept['again']})",
+                ),
+            ],
+            "charts": [
+                bar_chart(
+                    "Won revenue by month",
+                    months,
+                    "month",
+                    [("new", "New customers"), ("existing", "Existing customers")],
+                    "money",
+                )
+            ],
+            "tables": [
+                make_table(
+                    "months", "By month", Column("month", "Month", "text"), columns, months, total
+                ),
+                make_table(
+                    "accounts",
+                    "Top accounts",
+                    Column("account__name", "Account", "text"),
+                    metrics.ACCOUNT_COLUMNS,
+                    accounts,
+                ),
+            ],
+        }
+
+
+class DashboardView(ReportView):
+    """The manager's home: each report's headline for the period against the period before,
+    linking to the page that explains it. Marketers and reps read it too."""
+
+    slug = "dashboard"
+    title = "Dashboard"
+    template_name = "reports/dashboard.html"
+
+    @property
+    def previous(self) -> periods.Period:
+        return self.period.comparable_previous(timezone.localdate())
+
+    def headlines(self) -> list[dict]:
+        now = timezone.now()
+        current = metrics.headline_values(self.scope, now)
+        previous_scope = metrics.Scope(period=self.previous, **self.chosen)
+        before = metrics.headline_values(previous_scope, now)
+        rows = []
+        for key, label, kind, formula, page, higher_is_better in metrics.HEADLINES:
+            moved = metrics.change(current[key], before[key], kind)
+            rows.append(
+                {
+                    "key": key,
+                    "label": label,
+                    "kind": kind,
+                    "formula": formula,
+                    "value": current[key],
+                    "previous": before[key],
+                    "change": moved,
+                    "better": (
+                        None
+                        if not moved or higher_is_better is None
+                        else (moved > 0) == higher_is_better
+                    ),
+                    "url": reverse(f"reports:{page}"),
+                }
+            )
+        return rows
+
+    def csv_rows(self):
+        header = ["Figure", self.period.label, self.previous.label, "Change", "Formula"]
+        return header, (
+            [
+                row["label"],
+                csv_cell(row["value"], row["kind"]),
+                csv_cell(row["previous"], row["kind"]),
+                "" if row["change"] is None else f"{row['change'] * 100:.1f}",
+                row["formula"],
+            ]
+            for row in self.headlines()
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        pipeline = selectors.open_pipeline_by_stage()
+        context.update(
+            headlines=self.headlines(),
+            previous=self.previous,
+            running=self.period.first <= timezone.localdate() < self.period.last,
+            pipeline=pipeline,
+            pipeline_total=sum(row["amount"] for row in pipeline),
+            sla=ServiceLevelAgreement.objects.current(),
+            query=self.request.GET.urlencode(),
+        )
+        return context

@@ -74,6 +74,21 @@ def due_at(sla, start: dt.datetime, hours: float) -> dt.datetime:
     return Schedule.of(sla).add(start, hours)
 
 
+def contact_due_at(sla, start: dt.datetime) -> dt.datetime:
+    """When sales must have made first contact with an MQL that arrived at `start`."""
+    return due_at(sla, start, sla.first_contact_within_hours)
+
+
+def decide_due_at(sla, start: dt.datetime) -> dt.datetime:
+    """When a lead accepted at `start` must be qualified or recycled: the SLA's working days,
+    each as long as its working day."""
+    schedule = Schedule.of(sla)
+    day = dt.datetime.combine(dt.date(2000, 1, 3), schedule.end) - dt.datetime.combine(
+        dt.date(2000, 1, 3), schedule.start
+    )
+    return schedule.add(start, sla.qualify_within_days * day.total_seconds() / 3600)
+
+
 def describe(delta: dt.timedelta) -> str:
     """A short span for a badge: "2 h 10 min", "45 min", "3 days"."""
     minutes = int(abs(delta).total_seconds() // 60)

@@ -64,3 +64,11 @@ def mul(value, factor) -> float:
         return round(float(value) * float(factor), 1)
     except (TypeError, ValueError):
         return 0
+
+
+@register.filter
+def cell(value, kind: str) -> str:
+    """A report figure as the page shows it (see reports.tables.cell_text)."""
+    from reports.tables import cell_text
+
+    return cell_text(value, kind)

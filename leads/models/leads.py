@@ -285,6 +285,7 @@ class Lead(TimeStampedModel):
             # SLA page reads one row per decision.
             trace.setdefault("pass_started_at", self.mql_at)
             trace.setdefault("due_at", self.response_due_at)
+            trace.setdefault("response_seconds", response_seconds(self, now))
         transition = LeadTransition.objects.create(
             lead=self,
             from_stage=self.stage,
@@ -299,6 +300,15 @@ class Lead(TimeStampedModel):
         self.stage_changed_at = now
         self.stage_reason = reason
         return transition
+
+
+def response_seconds(lead: Lead, answered_at) -> int | None:
+    """Clock seconds from the start of `lead`'s MQL pass to sales' first touch: a touch logged
+    during the pass, or the answer at `answered_at`, whichever came first."""
+    if lead.mql_at is None:
+        return None
+    touched = min(lead.first_response_at or answered_at, answered_at)
+    return max(0, round((touched - lead.mql_at).total_seconds()))
 
 
 class LeadTransition(AppendOnlyModel):
@@ -339,6 +349,24 @@ class LeadTransition(AppendOnlyModel):
         blank=True,
         help_text="On a move out of MQL: when the MQL pass it answers began.",
     )
+    contact_due_at = models.DateTimeField(
+        "first contact due",
+        null=True,
+        blank=True,
+        help_text="On a move to MQL: when the SLA wants sales' first call, e-mail or meeting.",
+    )
+    decide_due_at = models.DateTimeField(
+        "qualify or recycle due",
+        null=True,
+        blank=True,
+        help_text="On an acceptance: when the SLA wants the lead qualified or recycled.",
+    )
+    response_seconds = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="On a move out of MQL: seconds from the pass's start to sales' first touch "
+        "(a call, e-mail or meeting logged, or this answer, whichever came first).",
+    )
 
     class Meta:
         ordering = ["at", "pk"]
@@ -357,6 +385,11 @@ class LeadTransition(AppendOnlyModel):
                 condition=~Q(from_stage=F("to_stage")), name="transition_changes_stage"
             ),
         ]
+
+    def save(self, *args, **kwargs):
+        if self.pass_started_at and self.response_seconds is None:  # no earlier touch known
+            self.response_seconds = max(0, round((self.at - self.pass_started_at).total_seconds()))
+        super().save(*args, **kwargs)
 
     def __str__(self):
         return f"{self.lead}: {self.from_stage} → {self.to_stage} at {self.at:%Y-%m-%d %H:%M}"

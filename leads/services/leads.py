@@ -95,6 +95,7 @@ def _send_to_sales(lead: Lead, *, by, justification: str) -> Lead:
         sla=sla,
         qualification=qualification,
         due_at=due,
+        contact_due_at=workhours.contact_due_at(sla, now),
     )
     # A new pass through the funnel: the response clock starts again.
     lead.mql_at = now
@@ -178,6 +179,7 @@ def leads_promote_qualified(*, lead_ids=None, rules=None) -> int:
         candidates = candidates.filter(pk__in=lead_ids)
     ids = list(candidates.order_by("pk").values_list("pk", flat=True))
     due = workhours.due_at(sla, now, sla.accept_within_hours)
+    contact_due = workhours.contact_due_at(sla, now)
     round_robin = sla.assignment == ServiceLevelAgreement.Assignment.ROUND_ROBIN
     assigned = []
     for start in range(0, len(ids), PROMOTION_CHUNK):
@@ -201,6 +203,7 @@ def leads_promote_qualified(*, lead_ids=None, rules=None) -> int:
                         "rules": scoring.trace(lead, rules),
                     },
                     due_at=due,
+                    contact_due_at=contact_due,
                 )
                 for lead in leads
             ]
@@ -400,7 +403,9 @@ def lead_accept(*, lead: Lead, by) -> Lead:
         who=MQL_DECIDERS,
     )
     now = timezone.now()
-    lead.move_to(Stage.SAL, by=by, at=now)
+    sla = ServiceLevelAgreement.objects.in_force_at(now)
+    decide_due = workhours.decide_due_at(sla, now) if sla else None
+    lead.move_to(Stage.SAL, by=by, at=now, decide_due_at=decide_due)
     if lead.owner_id is None:
         lead.owner = by
     lead.accepted_at = now
