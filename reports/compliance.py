@@ -20,7 +20,15 @@ from django.utils import timezone
 
 from campaigns.models import Channel
 from leads.models import REASON_LABELS, Lead, LeadTransition
-from reports.metrics import answers, percentiles, ratio, timing, unanswered
+from reports.metrics import (
+    answers,
+    decisions,
+    first_contacts,
+    percentiles,
+    ratio,
+    timing,
+    unanswered,
+)
 from reports.models import ServiceLevelAgreement
 
 MQL = Lead.Stage.MQL
@@ -106,6 +114,8 @@ class Compliance:
     median_response: dt.timedelta | None = None
     p90_response: dt.timedelta | None = None
     overdue_now: int = 0
+    contact: dict = field(default_factory=dict)
+    decide: dict = field(default_factory=dict)
     reps: list[RepRow] = field(default_factory=list)
     commitments: list[Commitment] = field(default_factory=list)
 
@@ -184,6 +194,8 @@ def sla_compliance(first: dt.date, now: dt.datetime | None = None) -> Compliance
         .annotate(n=Count("pk"))
         .order_by("-n", "reason")
     ]
+    report.contact = first_contacts(start, end, now)
+    report.decide = decisions(start, end, now)
     if is_current:
         report.overdue_now = Lead.objects.filter(stage=MQL, response_due_at__lt=now).count()
     report.delivered = sum(n for _, n in report.by_channel)  # a lead has one channel
@@ -258,4 +270,28 @@ def _commitments(report: Compliance) -> list[Commitment]:
             formula="MQL passes decided by their due time ÷ passes whose window has closed "
             "(decided, or past due and still waiting)",
         ),
+        Commitment(
+            side="sales",
+            label="First contact in time",
+            promise=f"within {sla.first_contact_within_hours} working hours",
+            actual=_tally(report.contact),
+            status=light(report.contact.get("share")),
+            formula="MQL passes not rejected with a call, e-mail or meeting logged by the due "
+            "time ÷ those whose window has closed",
+        ),
+        Commitment(
+            side="sales",
+            label="Qualify or recycle in time",
+            promise=f"within {sla.qualify_within_days} working days of accepting",
+            actual=_tally(report.decide),
+            status=light(report.decide.get("share")),
+            formula="Accepted leads qualified, recycled or disqualified by the due time ÷ those "
+            "whose window has closed",
+        ),
     ]
+
+
+def _tally(counts: dict) -> str:
+    if not counts or counts.get("share") is None:
+        return "no window has closed yet"
+    return f"{counts['in_time']} of {counts['in_time'] + counts['late']} in time"

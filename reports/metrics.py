@@ -36,6 +36,7 @@ from leads.models import (
     REASON_LABELS,
     WEIGHTED,
     Account,
+    Activity,
     Lead,
     LeadTransition,
     Opportunity,
@@ -336,6 +337,56 @@ def unanswered(start: dt.datetime, end: dt.datetime):
     """The passes that began in [start, end) and still wait for an answer: a lead waits only
     on its current pass."""
     return Lead.objects.filter(stage=MQL, mql_at__gte=start, mql_at__lt=end).order_by()
+
+
+def first_contacts(start: dt.datetime, end: dt.datetime, now: dt.datetime) -> dict:
+    """The SLA's first-contact promise for the MQL passes begun in [start, end) that sales did
+    not reject: contacted (a call, e-mail or meeting logged on the lead) by the due time, late
+    (no such touch by a due time already gone) and still open."""
+    passes = LeadTransition.objects.filter(
+        to_stage=MQL, at__gte=start, at__lt=end, contact_due_at__isnull=False
+    ).order_by()
+    rejected = LeadTransition.objects.filter(
+        from_stage=MQL,
+        pass_started_at=OuterRef("at"),
+        lead=OuterRef("lead"),
+        to_stage=Lead.Stage.RECYCLED,
+    )
+    contacted = Exists(
+        Activity.objects.filter(
+            lead=OuterRef("lead"),
+            kind__in=Activity.TOUCH_KINDS,
+            occurred_at__gte=OuterRef("at"),
+            occurred_at__lte=OuterRef("contact_due_at"),
+        )
+    )
+    counts = passes.filter(~Exists(rejected)).aggregate(
+        passes=Count("pk"),
+        in_time=Count("pk", filter=Q(contacted)),
+        late=Count("pk", filter=~Q(contacted) & Q(contact_due_at__lt=now)),
+    )
+    counts["open"] = counts["passes"] - counts["in_time"] - counts["late"]
+    counts["share"] = ratio(counts["in_time"], counts["in_time"] + counts["late"])
+    return counts
+
+
+def decisions(start: dt.datetime, end: dt.datetime, now: dt.datetime) -> dict:
+    """The SLA's qualify-or-recycle promise for the leads accepted from the passes begun in
+    [start, end): moved on from SAL (qualified, recycled or disqualified) by the due time, late
+    (moved on after it, or not yet and it is gone) and still open."""
+    accepted = answers(start, end).filter(to_stage=Lead.Stage.SAL, decide_due_at__isnull=False)
+    after = LeadTransition.objects.filter(
+        lead=OuterRef("lead"), from_stage=Lead.Stage.SAL, at__gt=OuterRef("at")
+    )
+    in_time = Exists(after.filter(at__lte=OuterRef("decide_due_at")))
+    counts = accepted.aggregate(
+        accepted=Count("pk"),
+        in_time=Count("pk", filter=Q(in_time)),
+        late=Count("pk", filter=~Q(in_time) & (Q(Exists(after)) | Q(decide_due_at__lt=now))),
+    )
+    counts["open"] = counts["accepted"] - counts["in_time"] - counts["late"]
+    counts["share"] = ratio(counts["in_time"], counts["in_time"] + counts["late"])
+    return counts
 
 
 HOUR = 3600

@@ -408,3 +408,21 @@ def test_change_is_points_for_ratios_and_relative_otherwise():
     assert metrics.change(150, 100, "count") == Decimal("0.5")
     assert metrics.change(5, 0, "count") is None
     assert metrics.change(None, 3, "money") is None
+
+
+def test_the_services_write_each_sla_due_time_the_reports_judge(rep, marketer, sla):
+    """Sending to sales sets the first-contact due time, accepting the qualify-or-recycle
+    one, both in the SLA's working hours."""
+    from reports import workhours
+
+    lead = LeadFactory(owner=rep, score=90)
+    services.lead_send_to_sales(lead=lead, by=marketer)
+    sent = LeadTransition.objects.get(lead=lead, to_stage="mql")
+    assert sent.contact_due_at == workhours.due_at(sla, sent.at, sla.first_contact_within_hours)
+    services.lead_accept(lead=lead, by=rep)
+    accepted = LeadTransition.objects.get(lead=lead, to_stage="sal")
+    # Ten working days of eight hours each.
+    assert accepted.decide_due_at == workhours.due_at(sla, accepted.at, 10 * 8)
+    assert workhours.Schedule.of(sla).between(accepted.at, accepted.decide_due_at) == (
+        dt.timedelta(hours=80)
+    )

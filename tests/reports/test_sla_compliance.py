@@ -10,7 +10,7 @@ from django.utils import timezone
 from leads.models import LeadTransition
 from reports import compliance
 from reports.models import ServiceLevelAgreement
-from tests.factories import LeadFactory, SLAFactory
+from tests.factories import ActivityFactory, LeadFactory, SLAFactory
 
 OCTOBER = dt.date(2026, 10, 1)
 NOW = timezone.make_aware(dt.datetime(2026, 11, 23, 12, 0))
@@ -20,7 +20,19 @@ def at(month, day, hour, minute=0):
     return timezone.make_aware(dt.datetime(2026, month, day, hour, minute))
 
 
-def move(lead, from_stage, to_stage, when, *, by=None, reason="", due=None, sla=None):
+def move(
+    lead,
+    from_stage,
+    to_stage,
+    when,
+    *,
+    by=None,
+    reason="",
+    due=None,
+    sla=None,
+    contact_due=None,
+    decide_due=None,
+):
     """Write a transition as `Lead.move_to` would: an answer to an MQL carries its pass."""
     started = None
     if from_stage == "mql":
@@ -36,6 +48,8 @@ def move(lead, from_stage, to_stage, when, *, by=None, reason="", due=None, sla=
         due_at=due,
         sla=sla,
         pass_started_at=started,
+        contact_due_at=contact_due,
+        decide_due_at=decide_due,
     )
 
 
@@ -99,7 +113,54 @@ def test_marketing_side_of_a_hand_built_october(october):
     assert report.acceptance_rate == Decimal("0.6667")
     assert report.rejection_reasons == [("Not our ideal customer", 1)]
     statuses = {c.label: c.status for c in report.commitments}
-    assert statuses == {"MQLs delivered": "missed", "Accept or reject in time": "missed"}
+    assert statuses == {
+        "MQLs delivered": "missed",
+        "Accept or reject in time": "missed",
+        "First contact in time": "n/a",  # these passes carry no contact or decision due time
+        "Qualify or recycle in time": "n/a",
+    }
+
+
+def test_first_contact_and_qualify_or_recycle_promises(october, rep, other_rep):
+    """F  MQL 5 Oct 10:00, contact due 18:00, a call 10:30; accepted 11:00, qualify due
+          15 Oct 11:00, qualified 10 Oct                                  both in time
+    G  MQL 6 Oct 10:00, rejected the next day                             no contact owed
+    H  MQL 10 Oct 10:00, contact due 18:00, still waiting, no touch       contact late
+    K  MQL 20 Oct 10:00, contact due 18:00, an e-mail 21 Oct 09:00; accepted 12:00, qualify
+          due 30 Oct 12:00, still accepted on 1 Nov                        both late
+    L  MQL 31 Oct 16:00, contact due 2 Nov 12:00, judged on 1 Nov         contact open"""
+    f, g, k = (LeadFactory(stage="sal", owner=rep) for _ in range(3))
+    h = LeadFactory(stage="mql", owner=rep, mql_at=at(10, 10, 10), response_due_at=at(10, 10, 14))
+    late = LeadFactory(stage="mql", owner=rep, mql_at=at(10, 31, 16), response_due_at=at(11, 2, 9))
+    for lead, day, hour, contact_due in [
+        (f, 5, 10, at(10, 5, 18)),
+        (g, 6, 10, at(10, 6, 18)),
+        (h, 10, 10, at(10, 10, 18)),
+        (k, 20, 10, at(10, 20, 18)),
+        (late, 31, 16, at(11, 2, 12)),
+    ]:
+        move(lead, "new", "mql", at(10, day, hour), due=at(10, day, hour), contact_due=contact_due)
+    ActivityFactory(lead=f, author=rep, kind="call", occurred_at=at(10, 5, 10, 30))
+    ActivityFactory(lead=k, author=rep, kind="email", occurred_at=at(10, 21, 9))
+    ActivityFactory(lead=h, author=rep, kind="note", occurred_at=at(10, 10, 11))  # not a touch
+    move(f, "mql", "sal", at(10, 5, 11), by=rep, decide_due=at(10, 15, 11))
+    move(f, "sal", "sql", at(10, 10, 9), by=rep)
+    move(g, "mql", "recycled", at(10, 7, 9), by=rep, reason="not_icp")
+    move(k, "mql", "sal", at(10, 20, 12), by=other_rep, decide_due=at(10, 30, 12))
+    report = compliance.sla_compliance(OCTOBER, at(11, 1, 9))
+    contact = report.contact
+    assert (contact["passes"], contact["in_time"], contact["late"], contact["open"]) == (
+        4,
+        1,
+        2,
+        1,
+    )
+    assert contact["share"] == Decimal("0.3333")
+    decide = report.decide
+    assert (decide["accepted"], decide["in_time"], decide["late"], decide["open"]) == (2, 1, 1, 0)
+    statuses = {c.label: (c.status, c.actual) for c in report.commitments}
+    assert statuses["First contact in time"] == ("missed", "1 of 3 in time")
+    assert statuses["Qualify or recycle in time"] == ("missed", "1 of 2 in time")
 
 
 def test_a_pass_still_inside_its_window_is_neither_in_time_nor_late(october, rep):
@@ -133,7 +194,7 @@ def test_compliance_queries_do_not_grow_with_mql_passes(
         lead = LeadFactory(stage="sal", owner=rep)
         move(lead, "new", "mql", at(10, 12, 9, i % 60), due=at(10, 12, 13), sla=october)
         move(lead, "mql", "sal", at(10, 12, 11), by=rep)
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(11):
         report = compliance.sla_compliance(OCTOBER, NOW)
     assert report.passes == 64
 
