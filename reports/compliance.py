@@ -24,8 +24,8 @@ from reports.metrics import (
     answers,
     decisions,
     first_contacts,
-    percentiles,
     ratio,
+    response_percentiles,
     timing,
     unanswered,
 )
@@ -166,7 +166,7 @@ def sla_compliance(first: dt.date, now: dt.datetime | None = None) -> Compliance
     report.in_time = sum(row.in_time for row in report.reps)
     report.late = sum(row.late for row in report.reps)
     report.waiting = report.passes - report.in_time - report.late
-    median, p90 = percentiles(answered, "response_seconds", (50, 90))
+    median, p90 = response_percentiles(answered, (50, 90))
     report.median_response, report.p90_response = (
         None if found[None] is None else dt.timedelta(seconds=found[None])
         for found in (median, p90)

@@ -21,6 +21,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     IntegerField,
+    Max,
     OuterRef,
     Q,
     Subquery,
@@ -29,7 +30,8 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Coalesce, RowNumber, TruncDate, TruncMonth, TruncWeek
+from django.db.models.functions import Coalesce, RowNumber, TruncDate, TruncMonth
+from django.utils import timezone
 
 from campaigns.models import SpendEntry
 from leads.models import (
@@ -432,25 +434,24 @@ def response_scope(scope: Scope):
 
 def timing(answered, waiting, now, group_answered=None, group_waiting=None) -> dict:
     """Per group (or {None: ...}): passes, answered, in time, late (answered late, or past due
-    and still waiting) and waiting within the window. Two queries."""
+    and still waiting), waiting within the window, and the median and 90th-percentile response
+    time. Two grouped queries: the answers as a histogram of response steps, and the waiting
+    passes."""
     rows: dict = {}
 
     def counts(key):
         zero = {"passes": 0, "answered": 0, "in_time": 0, "late": 0, "waiting": 0}
         return rows.setdefault(key, zero)
 
-    tally = {"n": Count("pk"), "on_time": Count("pk", filter=Q(at__lte=F("due_at")))}
-    found = (
-        answered.values(group_answered).annotate(**tally)
-        if group_answered
-        else [answered.aggregate(**tally)]
-    )
-    for row in found:
-        figures = counts(row.get(group_answered))
-        figures["passes"] += row["n"]
-        figures["answered"] += row["n"]
-        figures["in_time"] += row["on_time"]
-        figures["late"] += row["n"] - row["on_time"]
+    steps_of = answer_steps(answered, group_answered)
+    for key, steps in steps_of.items():
+        figures = counts(key)
+        n = sum(step[1] for step in steps)
+        on_time = sum(step[2] for step in steps)
+        figures["passes"] += n
+        figures["answered"] += n
+        figures["in_time"] += on_time
+        figures["late"] += n - on_time
     tally = {"n": Count("pk"), "overdue": Count("pk", filter=Q(response_due_at__lt=now))}
     found = (
         waiting.values(group_waiting).annotate(**tally)
@@ -462,28 +463,113 @@ def timing(answered, waiting, now, group_answered=None, group_waiting=None) -> d
         figures["passes"] += row["n"]
         figures["late"] += row["overdue"]
         figures["waiting"] += row["n"] - row["overdue"]
-    for figures in rows.values():
+    median, p90 = percentiles_of_steps(steps_of, (50, 90))
+    for key, figures in rows.items():
         figures["share"] = ratio(figures["in_time"], figures["in_time"] + figures["late"])
+        figures["median"], figures["p90"] = median.get(key), p90.get(key)
     return rows
 
 
+def response_step():
+    """A response time's step in the histogram percentiles are read from: a minute under an
+    hour, five minutes under a day, an hour beyond (integer arithmetic on both engines)."""
+    took = F("response_seconds")
+    return Case(
+        When(response_seconds__lt=HOUR, then=took / 60),
+        When(response_seconds__lt=24 * HOUR, then=60 + (took - HOUR) / 300),
+        default=400 + took / HOUR,
+        output_field=IntegerField(),
+    )
+
+
+def answer_steps(answered, group: str | None = None) -> dict:
+    """The answers per `group` value (or {None: ...}) as a histogram of response steps:
+    sorted (step, answers, answered in time, longest response) tuples, in one grouped query
+    over the answers' covering index."""
+    fields = [group] if group else []
+    histogram = (
+        answered.filter(response_seconds__isnull=False)
+        .annotate(step=response_step())
+        .values(*fields, "step")
+        .annotate(
+            n=Count("pk"),
+            on_time=Count("pk", filter=Q(at__lte=F("due_at"))),
+            longest=Max("response_seconds"),
+        )
+        .order_by()
+    )
+    steps_of: dict = {}
+    for row in histogram:
+        steps_of.setdefault(row.get(group) if group else None, []).append(
+            (row["step"], row["n"], row["on_time"], row["longest"])
+        )
+    for steps in steps_of.values():
+        steps.sort()
+    return steps_of
+
+
+def percentiles_of_steps(steps_of: dict, percents) -> list[dict]:
+    """Nearest-rank percentiles of the response time per group, read from `answer_steps`: the
+    longest response in the step where the rank falls, so exact to the step (a minute under
+    an hour, five minutes under a day, an hour beyond). Sorting every answer instead takes
+    seconds at a million leads. Returns, per percent, {group value: seconds}."""
+    found: list[dict] = [{} for _ in percents]
+    for key, steps in steps_of.items():
+        total = sum(step[1] for step in steps)
+        for index, percent in enumerate(percents):
+            rank, seen = (total * percent + 99) // 100, 0
+            for _step, n, _on_time, longest in steps:
+                seen += n
+                if seen >= rank:
+                    found[index][key] = longest
+                    break
+    return found
+
+
+def response_percentiles(answered, percents, group: str | None = None) -> list[dict]:
+    """`percentiles_of_steps` of `answered`, with {None: None} when there is no answer."""
+    found = percentiles_of_steps(answer_steps(answered, group), percents)
+    return found if group else [values or {None: None} for values in found]
+
+
+def week_index(field: str, period: Period):
+    """Which week of `period` (0 for the one holding its first day, weeks from Monday) the
+    datetime `field` falls in: plain comparisons, no date function per row. Returns the
+    expression and each week's Monday."""
+    monday = period.first - dt.timedelta(days=period.first.weekday())
+    mondays = []
+    while monday <= period.last:
+        mondays.append(monday)
+        monday += dt.timedelta(days=7)
+    tz = timezone.get_current_timezone()
+    whens = [
+        When(
+            **{f"{field}__lt": dt.datetime.combine(start + dt.timedelta(days=7), dt.time.min, tz)},
+            then=Value(index),
+        )
+        for index, start in enumerate(mondays)
+    ]
+    return Case(*whens, default=Value(len(mondays)), output_field=IntegerField()), mondays
+
+
 def response_by(scope: Scope, now: dt.datetime, group: str | None) -> dict:
-    """Response figures per rep (`group`="rep"), per week of the pass's start ("week") or in
-    all (None): {key: {passes, answered, median, p90, in_time, late, waiting, share}}."""
+    """Response figures per rep (`group`="rep"), per week of the pass's start ("week", keyed
+    by the week's Monday) or in all (None): {key: {passes, answered, median, p90, in_time,
+    late, waiting, share}}."""
     answered, waiting = response_scope(scope)
+    mondays = None
     if group == "week":
-        answered = answered.annotate(week=TruncWeek("pass_started_at"))
-        waiting = waiting.annotate(week=TruncWeek("mql_at"))
+        week, mondays = week_index("pass_started_at", scope.period)
+        answered = answered.annotate(week=week)
+        waiting = waiting.annotate(week=week_index("mql_at", scope.period)[0])
         keys = ("week", "week")
     elif group == "rep":
         keys = ("actor_id", "owner_id")
     else:
         keys = (None, None)
     rows = timing(answered, waiting, now, *keys)
-    median, p90 = percentiles(answered, "response_seconds", (50, 90), keys[0])
-    for key, counts in rows.items():
-        counts["median"] = median.get(key)
-        counts["p90"] = p90.get(key)
+    if mondays is not None:
+        return {mondays[key]: counts for key, counts in rows.items() if key < len(mondays)}
     return rows
 
 

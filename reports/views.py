@@ -428,7 +428,7 @@ class ResponseReportView(ReportView):
         rep_rows.sort(key=lambda row: (row["key"] is None, row["name"]))
         weeks = metrics.response_by(self.scope, now, "week")
         week_rows = [
-            {"key": key, "name": f"Week of {timezone.localtime(key):%d %b}", **row}
+            {"key": key, "name": f"Week of {key:%d %b}", **row}
             for key, row in sorted(weeks.items(), key=lambda item: item[0])
         ]
         histogram = metrics.response_histogram(self.scope)

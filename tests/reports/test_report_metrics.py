@@ -181,7 +181,7 @@ def test_response_by_rep_and_week(responses, rep, other_rep):
     assert (reps[other_rep.pk]["answered"], reps[other_rep.pk]["share"]) == (2, Decimal("0.5"))
     assert (reps[other_rep.pk]["median"], reps[other_rep.pk]["p90"]) == (2 * HOUR, 24 * HOUR)
     weeks = metrics.response_by(scope(), NOW, "week")
-    by_day = {timezone.localtime(key).date(): row for key, row in weeks.items()}
+    by_day = weeks
     assert set(by_day) == {dt.date(2026, 9, 7), dt.date(2026, 9, 14)}  # the Mondays
     assert (by_day[dt.date(2026, 9, 7)]["passes"], by_day[dt.date(2026, 9, 7)]["late"]) == (3, 2)
     assert by_day[dt.date(2026, 9, 14)]["in_time"] == 1  # Sunday the 20th
@@ -392,15 +392,40 @@ def test_forecast_by_expected_close_month(rep):
 # --- Shared helpers ---------------------------------------------------------------------------
 
 
-def test_percentiles_use_the_nearest_rank_at_every_size(rep):
+def test_response_percentiles_use_the_nearest_rank_to_the_histogram_step(rep):
     lead = LeadFactory()
-    for seconds in range(1, 11):  # 1 … 10
+
+    def answer(took):
         move(lead, "new", "mql", at(9, 1), due=at(9, 1, 14))
-        move(lead, "mql", "sal", at(9, 1, 11), took=seconds)
+        move(lead, "mql", "sal", at(9, 1, 11), took=took)
+
+    for minutes in range(1, 11):  # 1 … 10 minutes: one step each
+        answer(minutes * 60)
     answers = metrics.answers(*SEPTEMBER.bounds)
-    median, p90 = metrics.percentiles(answers, "response_seconds", (50, 90))
-    assert (median[None], p90[None]) == (5, 9)  # ceil(5) and ceil(9), not 10
-    assert metrics.percentiles(answers.none(), "response_seconds", (50,)) == [{None: None}]
+    median, p90 = metrics.response_percentiles(answers, (50, 90))
+    assert (median[None], p90[None]) == (5 * 60, 9 * 60)  # ranks ceil(5) and ceil(9), not 10
+    reps = metrics.response_percentiles(answers, (50,), "actor_id")
+    assert reps == [{None: 5 * 60}]
+    assert metrics.response_percentiles(answers.none(), (50,)) == [{None: None}]
+
+
+def test_a_response_percentile_is_exact_to_its_step(rep):
+    lead = LeadFactory()
+    for took in (3 * HOUR + 60, 3 * HOUR + 240, 30 * HOUR + 10):
+        move(lead, "new", "mql", at(9, 2), due=at(9, 2, 14))
+        move(lead, "mql", "sal", at(9, 2, 11), took=took)
+    answers = metrics.answers(*SEPTEMBER.bounds)
+    (median,) = metrics.response_percentiles(answers, (50,))
+    assert median[None] == 3 * HOUR + 240  # the 2nd of 3, in the same 5-minute step as the 1st
+    (p90,) = metrics.response_percentiles(answers, (90,))
+    assert p90[None] == 30 * HOUR + 10
+
+
+def test_weeks_are_counted_from_the_monday_of_the_first_day():
+    _, mondays = metrics.week_index("at", SEPTEMBER)
+    assert mondays[0] == dt.date(2026, 8, 31)  # 1 September 2026 is a Tuesday
+    assert mondays[-1] == dt.date(2026, 9, 28)
+    assert len(mondays) == 5
 
 
 def test_change_is_points_for_ratios_and_relative_otherwise():
