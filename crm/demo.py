@@ -43,7 +43,7 @@ from leads.models import (
     ScoringRule,
     StageProbability,
 )
-from leads.models.leads import response_seconds
+from leads.models.leads import REACHED_FLAGS, response_seconds
 from leads.models.proposals import line_total, proposal_totals
 from reports.models import Quota, ServiceLevelAgreement
 from reports.workhours import Schedule, decide_due_at
@@ -474,6 +474,9 @@ class DemoBuilder:
             qualified_at=None,
             converted_at=None,
             closed_at=None,
+            reached_mql=False,
+            reached_sal=False,
+            reached_sql=False,
         )
         lead.score = scoring.score(lead, self.rules)
         plan = {"lead": lead, "transitions": [], "activities": [], "deal": None, "company": company}
@@ -512,6 +515,8 @@ class DemoBuilder:
         lead.stage = to_stage
         lead.stage_changed_at = at
         lead.stage_reason = reason
+        if to_stage in REACHED_FLAGS:
+            setattr(lead, REACHED_FLAGS[to_stage], True)
 
     def _next_rep(self):
         rep = self.reps[self.rr % len(self.reps)]

@@ -196,33 +196,35 @@ FUNNEL_STEPS = [
 ]
 
 
-def _reached(stage):
-    return Exists(LeadTransition.objects.filter(lead=OuterRef("pk"), to_stage=stage))
-
-
-def funnel_counts(leads, group_by: str | None = None) -> list[dict]:
-    """How many of `leads` reached each step, once per lead however often it went round; one
-    row in all, or one per value of `group_by` (e.g. "channel"), in one query."""
-    counted = leads.order_by().annotate(
-        r_mql=_reached(Lead.Stage.MQL),
-        r_sal=_reached(Lead.Stage.SAL),
-        r_sql=_reached(Lead.Stage.SQL),
-        r_opp=Exists(Opportunity.objects.filter(lead=OuterRef("pk"))),
-        r_won=Exists(Opportunity.objects.won().filter(lead=OuterRef("pk"))),
-    )
-    if group_by:
-        counted = counted.values(group_by)
-    aggregates = {
+def funnel_counts(scope: Scope, group_by: str | None = None) -> list[dict]:
+    """How many of the scope's cohort reached each step, once per lead however often it went
+    round; one row in all, or one per value of `group_by` (e.g. "channel"). Two queries: the
+    leads with the stages they reached (kept on each lead from its transition log), and their
+    deals."""
+    leads = cohort(scope)
+    tally = {
         "leads": Count("pk"),
-        "mqls": Count("pk", filter=Q(r_mql=True)),
-        "sals": Count("pk", filter=Q(r_sal=True)),
-        "sqls": Count("pk", filter=Q(r_sql=True)),
-        "opportunities": Count("pk", filter=Q(r_opp=True)),
-        "won": Count("pk", filter=Q(r_won=True)),
+        "mqls": Count("pk", filter=Q(reached_mql=True)),
+        "sals": Count("pk", filter=Q(reached_sal=True)),
+        "sqls": Count("pk", filter=Q(reached_sql=True)),
     }
-    if group_by:
-        return list(counted.annotate(**aggregates).order_by("-leads", group_by))
-    return [counted.aggregate(**aggregates)]
+    deal_tally = {
+        "opportunities": Count("pk"),
+        "won": Count("pk", filter=Q(stage=Opportunity.Stage.WON)),
+    }
+    deals = Opportunity.objects.filter(cohort_q(scope, "lead__")).order_by()
+    if not group_by:
+        row = leads.order_by().aggregate(**tally) | deals.aggregate(**deal_tally)
+        return [row]
+    rows = {
+        row[group_by]: row | {"opportunities": 0, "won": 0}
+        for row in leads.order_by().values(group_by).annotate(**tally)
+    }
+    for row in deals.values(f"lead__{group_by}").annotate(**deal_tally):
+        found = rows.get(row[f"lead__{group_by}"])
+        if found is not None:
+            found.update(opportunities=row["opportunities"], won=row["won"])
+    return sorted(rows.values(), key=lambda row: (-row["leads"], str(row[group_by] or "")))
 
 
 def funnel_steps(row: dict) -> list[dict]:
@@ -249,11 +251,23 @@ def mql_to_sql(row: dict) -> Decimal | None:
     return ratio(row["sqls"], row["mqls"])
 
 
-def cohort(scope: Scope):
-    """The leads created in the scope's period: the funnel's and campaign report's cohort."""
+def cohort_q(scope: Scope, path: str = "") -> Q:
+    """The leads created in the scope's period (the funnel's and campaign report's cohort),
+    as a condition on a model that reaches the lead through `path` ("" or "lead__"): deals are
+    filtered by a join, not by an IN list of half a million lead ids."""
     start, end = scope.bounds
-    leads = Lead.objects.filter(created_at__gte=start, created_at__lt=end)
-    return scope.by_rep(scope.on_leads(leads), "owner")
+    q = Q(**{f"{path}created_at__gte": start, f"{path}created_at__lt": end})
+    if scope.campaign:
+        q &= Q(**{f"{path}campaign": scope.campaign})
+    if scope.channel:
+        q &= Q(**{f"{path}channel": scope.channel})
+    if scope.rep:
+        q &= Q(**{f"{path}owner": scope.rep})
+    return q
+
+
+def cohort(scope: Scope):
+    return Lead.objects.filter(cohort_q(scope))
 
 
 # --- Campaign performance ---------------------------------------------------------------------
@@ -277,7 +291,6 @@ def campaign_performance(scope: Scope, by: str) -> tuple[list[dict], dict]:
     """Per campaign (`by`="campaign") or per channel ("channel"): spend in the period and what
     the period's leads became. Returns the rows (with a "key") and the total row."""
     first, last = scope.period.first, scope.period.last
-    leads = cohort(scope)
     spend_path = "campaign" if by == "campaign" else "campaign__channel"
     spend_entries = SpendEntry.objects.filter(date__gte=first, date__lte=last)
     if scope.campaign:
@@ -285,7 +298,7 @@ def campaign_performance(scope: Scope, by: str) -> tuple[list[dict], dict]:
     if scope.channel:
         spend_entries = spend_entries.filter(campaign__channel=scope.channel)
     spend = dict(spend_entries.order_by().values_list(spend_path).annotate(total=Sum("amount")))
-    won = Opportunity.objects.won().filter(lead__in=leads).order_by()
+    won = Opportunity.objects.won().filter(cohort_q(scope, "lead__")).order_by()
     money = {
         row[f"lead__{by}"]: row
         for row in won.values(f"lead__{by}").annotate(
@@ -295,7 +308,7 @@ def campaign_performance(scope: Scope, by: str) -> tuple[list[dict], dict]:
             ),
         )
     }
-    counts = {row[by]: row for row in funnel_counts(leads, by)}
+    counts = {row[by]: row for row in funnel_counts(scope, by)}
     rows = []
     for key in {*counts, *spend, *money}:
         funnel = counts.get(key, {})
@@ -377,14 +390,19 @@ def decisions(start: dt.datetime, end: dt.datetime, now: dt.datetime) -> dict:
     [start, end): moved on from SAL (qualified, recycled or disqualified) by the due time, late
     (moved on after it, or not yet and it is gone) and still open."""
     accepted = answers(start, end).filter(to_stage=Lead.Stage.SAL, decide_due_at__isnull=False)
-    after = LeadTransition.objects.filter(
-        lead=OuterRef("lead"), from_stage=Lead.Stage.SAL, at__gt=OuterRef("at")
+    in_time = Exists(
+        LeadTransition.objects.filter(
+            lead=OuterRef("lead"),
+            from_stage=Lead.Stage.SAL,
+            at__gt=OuterRef("at"),
+            at__lte=OuterRef("decide_due_at"),
+        )
     )
-    in_time = Exists(after.filter(at__lte=OuterRef("decide_due_at")))
+    # Not moved on by the due time is late once that time has gone, decided since or not.
     counts = accepted.aggregate(
         accepted=Count("pk"),
         in_time=Count("pk", filter=Q(in_time)),
-        late=Count("pk", filter=~Q(in_time) & (Q(Exists(after)) | Q(decide_due_at__lt=now))),
+        late=Count("pk", filter=~Q(in_time) & Q(decide_due_at__lt=now)),
     )
     counts["open"] = counts["accepted"] - counts["in_time"] - counts["late"]
     counts["share"] = ratio(counts["in_time"], counts["in_time"] + counts["late"])
@@ -651,16 +669,20 @@ def rejection_reasons(scope: Scope) -> list[dict]:
     ]
 
 
-def rejections_by(scope: Scope, group: str) -> tuple[list[dict], dict]:
-    """Exits per campaign ("lead__campaign") or channel ("lead__channel"), and how many of the
-    rejected and recycled leads came back as MQLs: one grouped query."""
+EXIT_COUNTS = ("rejected", "recycled", "disqualified", "came_back")
+
+
+def rejections_by(scope: Scope) -> dict:
+    """Exits per campaign and per channel, and how many of the rejected and recycled leads
+    came back as MQLs: one query grouped by both, summed each way here. Returns
+    {"campaign": rows, "channel": rows, "total": row}; rows carry their "key"."""
     came_back = Exists(
         LeadTransition.objects.filter(lead=OuterRef("lead"), to_stage=MQL, at__gt=OuterRef("at"))
     )
-    rows = list(
+    found = (
         exits(scope)
         .annotate(back=came_back)
-        .values(group)
+        .values("lead__campaign", "lead__channel")
         .annotate(
             rejected=Count("pk", filter=Q(kind="rejected")),
             recycled=Count("pk", filter=Q(kind="recycled")),
@@ -668,15 +690,25 @@ def rejections_by(scope: Scope, group: str) -> tuple[list[dict], dict]:
             came_back=Count("pk", filter=Q(back=True, kind__in=["rejected", "recycled"])),
         )
     )
-    for row in rows:
-        row["key"] = row.pop(group)
-    total = {k: sum(row[k] for row in rows) for k in ("rejected", "recycled", "disqualified")}
-    total["came_back"] = sum(row["came_back"] for row in rows)
-    for row in [*rows, total]:
+    groups: dict = {"campaign": {}, "channel": {}}
+    total = dict.fromkeys(EXIT_COUNTS, 0)
+    for row in found:
+        for group in groups:
+            key = row[f"lead__{group}"]
+            summed = groups[group].setdefault(key, {"key": key, **dict.fromkeys(EXIT_COUNTS, 0)})
+            for name in EXIT_COUNTS:
+                summed[name] += row[name]
+        for name in EXIT_COUNTS:
+            total[name] += row[name]
+    result = {"total": total}
+    for group, rows in groups.items():
+        result[group] = list(rows.values())
+    for row in [*result["campaign"], *result["channel"], total]:
         row["total"] = row["rejected"] + row["recycled"] + row["disqualified"]
         row["came_back_share"] = ratio(row["came_back"], row["rejected"] + row["recycled"])
-    rows.sort(key=lambda row: -row["total"])
-    return rows, total
+    for group in groups:
+        result[group].sort(key=lambda row: -row["total"])
+    return result
 
 
 def resent(scope: Scope) -> dict:
@@ -1091,8 +1123,8 @@ def headline_values(scope: Scope, now: dt.datetime) -> dict:
     leads = cohort(scope)
     funnel = leads.order_by().aggregate(
         leads=Count("pk"),
-        mqls=Count("pk", filter=Q(_reached(MQL))),
-        sqls=Count("pk", filter=Q(_reached(Lead.Stage.SQL))),
+        mqls=Count("pk", filter=Q(reached_mql=True)),
+        sqls=Count("pk", filter=Q(reached_sql=True)),
     )
     mqls = scope.on_leads(
         LeadTransition.objects.filter(to_stage=MQL, at__gte=start, at__lt=end), "lead__"
@@ -1111,7 +1143,7 @@ def headline_values(scope: Scope, now: dt.datetime) -> dict:
     )["total"]
     new_customers = (
         Opportunity.objects.won()
-        .filter(lead__in=leads, type=Opportunity.Type.NEW_BUSINESS)
+        .filter(cohort_q(scope, "lead__"), type=Opportunity.Type.NEW_BUSINESS)
         .aggregate(n=Count("account", distinct=True))["n"]
     )
     deals = scope.by_rep(scope.on_leads(Opportunity.objects.order_by(), "lead__"), "owner")

@@ -18,7 +18,6 @@ from crm.listing import FilteredListMixin
 from crm.roles import Role, RoleRequiredMixin
 from crm.widgets import DateInput
 from leads.filters import sales_reps
-from leads.models import Lead
 from reports import compliance, metrics, periods, selectors, services
 from reports.forms import QuotaForm, SlaForm
 from reports.models import MQL_FIELD_CHOICES, WEEKDAY_NAMES, Quota, ServiceLevelAgreement
@@ -274,26 +273,14 @@ class FunnelView(ReportView):
     slug = "funnel"
     SPLITS = {"channel": "channel", "campaign": "campaign__name"}
 
-    def leads(self):
-        start, end = self.period.bounds
-        leads = Lead.objects.filter(created_at__gte=start, created_at__lt=end)
-        if self.chosen["campaign"]:
-            leads = leads.filter(campaign=self.chosen["campaign"])
-        if self.chosen["channel"]:
-            leads = leads.filter(channel=self.chosen["channel"])
-        if self.chosen["rep"]:
-            leads = leads.filter(owner=self.chosen["rep"])
-        return leads
-
     def split(self) -> str:
         return self.request.GET.get("split") if self.request.GET.get("split") in self.SPLITS else ""
 
     def rows(self):
         """The total row, then one per channel or campaign when split: page and CSV alike."""
-        leads = self.leads()
-        total = metrics.funnel_counts(leads)[0]
+        total = metrics.funnel_counts(self.scope)[0]
         split = self.split()
-        groups = metrics.funnel_counts(leads, self.SPLITS[split]) if split else []
+        groups = metrics.funnel_counts(self.scope, self.SPLITS[split]) if split else []
         if split == "channel":
             labels = dict(Channel.choices)
             for row in groups:
@@ -478,12 +465,12 @@ class RejectionReportView(ReportView):
 
     def figures(self):
         reasons = metrics.rejection_reasons(self.scope)
-        campaigns, total = metrics.rejections_by(self.scope, "lead__campaign")
+        by = metrics.rejections_by(self.scope)
+        campaigns, channels, total = by["campaign"], by["channel"], by["total"]
         names = dict(
             Campaign.objects.filter(pk__in=[r["key"] for r in campaigns]).values_list("pk", "name")
         )
         _labelled(campaigns, names, "No campaign")
-        channels, _ = metrics.rejections_by(self.scope, "lead__channel")
         _labelled(channels, dict(Channel.choices), "No channel")
         total["name"] = "All"
         resent = metrics.resent(self.scope)

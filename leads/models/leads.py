@@ -168,6 +168,11 @@ class Lead(TimeStampedModel):
     qualified_at = models.DateTimeField(null=True, blank=True)
     converted_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Whether the lead ever reached each stage (kept with the transition log, which stays the
+    # record): the funnel counts a cohort's leads without a lookup per lead and stage.
+    reached_mql = models.BooleanField(default=False, editable=False)
+    reached_sal = models.BooleanField(default=False, editable=False)
+    reached_sql = models.BooleanField(default=False, editable=False)
 
     objects = LeadQuerySet.as_manager()
 
@@ -179,6 +184,20 @@ class Lead(TimeStampedModel):
             models.Index(fields=["owner", "stage"], name="lead_owner_stage_idx"),
             models.Index(fields=["campaign", "created_at"], name="lead_campaign_created_idx"),
             models.Index(fields=["channel", "created_at"], name="lead_channel_created_idx"),
+            # A cohort of leads by creation, with what the funnel and campaign reports group
+            # and count: read from the index alone.
+            models.Index(
+                fields=[
+                    "created_at",
+                    "channel",
+                    "campaign",
+                    "owner",
+                    "reached_mql",
+                    "reached_sal",
+                    "reached_sql",
+                ],
+                name="lead_cohort_idx",
+            ),
             models.Index(fields=["mql_at"], name="lead_mql_at_idx"),
             models.Index(fields=["accepted_at"], name="lead_accepted_at_idx"),
             models.Index(fields=["first_response_at"], name="lead_first_response_idx"),
@@ -286,6 +305,8 @@ class Lead(TimeStampedModel):
             trace.setdefault("pass_started_at", self.mql_at)
             trace.setdefault("due_at", self.response_due_at)
             trace.setdefault("response_seconds", response_seconds(self, now))
+        if stage in REACHED_FLAGS:
+            setattr(self, REACHED_FLAGS[stage], True)
         transition = LeadTransition.objects.create(
             lead=self,
             from_stage=self.stage,
@@ -300,6 +321,14 @@ class Lead(TimeStampedModel):
         self.stage_changed_at = now
         self.stage_reason = reason
         return transition
+
+
+# The stages the funnel counts a lead as having reached, and the flag that keeps it.
+REACHED_FLAGS = {
+    LeadStage.MQL: "reached_mql",
+    LeadStage.SAL: "reached_sal",
+    LeadStage.SQL: "reached_sql",
+}
 
 
 def response_seconds(lead: Lead, answered_at) -> int | None:
@@ -393,7 +422,20 @@ class LeadTransition(AppendOnlyModel):
                 ],
                 name="transition_answer_cover_idx",
             ),
-            models.Index(fields=["to_stage", "at"], name="transition_to_at_idx"),
+            # Moves into a stage in a period (MQLs delivered, exits to nurture, re-sends), with
+            # the columns those reports read, so the scans stay in the index.
+            models.Index(
+                fields=[
+                    "to_stage",
+                    "at",
+                    "from_stage",
+                    "lead",
+                    "actor",
+                    "reason",
+                    "contact_due_at",
+                ],
+                name="transition_to_at_cover_idx",
+            ),
             models.Index(fields=["actor", "at"], name="transition_actor_at_idx"),
         ]
         constraints = [
@@ -406,6 +448,9 @@ class LeadTransition(AppendOnlyModel):
         if self.pass_started_at and self.response_seconds is None:  # no earlier touch known
             self.response_seconds = max(0, round((self.at - self.pass_started_at).total_seconds()))
         super().save(*args, **kwargs)
+        if self.to_stage in REACHED_FLAGS:
+            flag = REACHED_FLAGS[self.to_stage]
+            Lead.objects.filter(pk=self.lead_id, **{flag: False}).update(**{flag: True})
 
     def __str__(self):
         return f"{self.lead}: {self.from_stage} → {self.to_stage} at {self.at:%Y-%m-%d %H:%M}"
@@ -470,7 +515,8 @@ class Activity(TimeStampedModel):
         ordering = ["-occurred_at", "-pk"]
         verbose_name_plural = "activities"
         indexes = [
-            models.Index(fields=["lead", "occurred_at"], name="activity_lead_idx"),
+            # The lead's timeline, and the SLA's "was there a call, e-mail or meeting by…".
+            models.Index(fields=["lead", "occurred_at", "kind"], name="activity_lead_kind_idx"),
             models.Index(fields=["opportunity", "occurred_at"], name="activity_opportunity_idx"),
             models.Index(fields=["author", "occurred_at"], name="activity_author_idx"),
         ]

@@ -210,6 +210,7 @@ def leads_promote_qualified(*, lead_ids=None, rules=None) -> int:
         )
         Lead.objects.filter(pk__in=[lead.pk for lead in leads]).update(
             stage=Stage.MQL,
+            reached_mql=True,
             stage_changed_at=now,
             stage_reason=MqlReason.SCORE,
             mql_at=now,

@@ -499,3 +499,37 @@ def test_sales_answer_carries_the_pass_it_answers(rep, sla, answer):
         services.lead_reject(lead=lead, by=rep, reason="not_icp")
     decision = lead.transitions.get(from_stage=Stage.MQL)
     assert (decision.pass_started_at, decision.due_at) == (lead.mql_at, lead.response_due_at)
+
+
+def _reached(lead):
+    lead.refresh_from_db()
+    return (lead.reached_mql, lead.reached_sal, lead.reached_sql)
+
+
+def test_a_lead_remembers_the_furthest_stages_it_reached_through_recycling(sla, marketer, rep):
+    lead = LeadFactory(score=72, company="Acme", owner=rep)
+    assert _reached(lead) == (False, False, False)
+    services.lead_mark_mql(lead=lead, by=None)
+    assert _reached(lead) == (True, False, False)
+    services.lead_accept(lead=lead, by=rep)
+    assert _reached(lead) == (True, True, False)
+    services.lead_recycle(lead=lead, by=rep, reason="bad_timing")
+    assert _reached(lead) == (True, True, False)  # nurture does not undo what happened
+    services.lead_resend(lead=lead, by=marketer, justification="Back in budget season.")
+    services.lead_accept(lead=lead, by=rep)
+    services.lead_qualify(lead=lead, by=rep)
+    assert _reached(lead) == (True, True, True)
+
+
+def test_promoting_in_bulk_marks_the_leads_as_having_reached_mql(sla):
+    promoted = LeadFactory(score=72, company="Acme")
+    below = LeadFactory(score=10, company="Acme")
+    assert services.leads_promote_qualified() == 1
+    assert _reached(promoted) == (True, False, False)
+    assert _reached(below) == (False, False, False)
+
+
+def test_a_transition_written_directly_keeps_the_flag(rep):
+    lead = LeadFactory(stage=Stage.SQL, owner=rep)
+    LeadTransition.objects.create(lead=lead, from_stage=Stage.SAL, to_stage=Stage.SQL, actor=rep)
+    assert _reached(lead) == (False, False, True)

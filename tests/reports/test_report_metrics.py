@@ -230,7 +230,8 @@ def test_rejections_reasons_sources_and_the_leads_that_came_back(responses, rep,
         ("No budget", "Disqualified", 1),
         ("Not our ideal customer", "Rejected MQL", 1),
     ]
-    rows, total = metrics.rejections_by(scope(), "lead__campaign")
+    by = metrics.rejections_by(scope())
+    rows, total = by["campaign"], by["total"]
     assert (total["rejected"], total["recycled"], total["disqualified"], total["total"]) == (
         1,
         1,
@@ -241,6 +242,9 @@ def test_rejections_reasons_sources_and_the_leads_that_came_back(responses, rep,
     assert (total["came_back"], total["came_back_share"]) == (1, Decimal("0.5"))
     webinar = next(row for row in rows if row["key"] == w.pk)
     assert (webinar["recycled"], webinar["disqualified"], webinar["came_back"]) == (1, 1, 0)
+    channels = {row["key"]: row["total"] for row in by["channel"]}
+    assert sum(channels.values()) == 3
+    assert channels[w.channel] >= 2  # q1 and q2 came through the webinar
     assert metrics.resent(scope()) == {"resent": 1, "leads": 1}
 
 
