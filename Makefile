@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 LEADS  ?= 100000
 DEALS  ?= 10000
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench bench-reports clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,12 @@ format: install
 bench: install
 	$(BIN)/python bench/seed_timing.py --leads $(LEADS)
 	$(BIN)/python bench/deal_import_timing.py --deals $(DEALS)
+
+## Every report page and the SLA page at BIG_LEADS leads (seeded once into BENCH_DB, then reused).
+BIG_LEADS ?= 1000000
+BENCH_DB  ?= /tmp/handoff-bench.sqlite3
+bench-reports: install
+	$(BIN)/python bench/report_timing.py --db $(BENCH_DB) --leads $(BIG_LEADS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache test-artifacts

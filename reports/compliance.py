@@ -21,11 +21,13 @@ from django.utils import timezone
 from campaigns.models import Channel
 from leads.models import REASON_LABELS, Lead, LeadTransition
 from reports.metrics import (
+    answer_steps,
     answers,
     decisions,
     first_contacts,
+    merged_steps,
+    percentiles_of_steps,
     ratio,
-    response_percentiles,
     timing,
     unanswered,
 )
@@ -161,25 +163,31 @@ def sla_compliance(first: dt.date, now: dt.datetime | None = None) -> Compliance
         return report
 
     answered = answers(start, end)
-    report.reps = _rep_rows(answered, unanswered(start, end), now)
+    steps_of = answer_steps(answered, "actor_id")
+    report.reps = _rep_rows(answered, unanswered(start, end), now, steps_of)
     report.passes = sum(row.passes for row in report.reps)
     report.in_time = sum(row.in_time for row in report.reps)
     report.late = sum(row.late for row in report.reps)
     report.waiting = report.passes - report.in_time - report.late
-    median, p90 = response_percentiles(answered, (50, 90))
+    median, p90 = percentiles_of_steps({None: merged_steps(steps_of)}, (50, 90))
     report.median_response, report.p90_response = (
-        None if found[None] is None else dt.timedelta(seconds=found[None])
+        None if found.get(None) is None else dt.timedelta(seconds=found[None])
         for found in (median, p90)
     )
 
     channels = dict(Channel.choices)
     report.by_channel = [
         (channels.get(channel, channel or "—"), n)
-        for channel, n in LeadTransition.objects.filter(to_stage=MQL, at__gte=start, at__lt=end)
+        for channel, n in Lead.objects.filter(
+            # Each lead once however often it was sent: a semi-join, not a count of distincts.
+            pk__in=LeadTransition.objects.filter(to_stage=MQL, at__gte=start, at__lt=end).values(
+                "lead"
+            )
+        )
         .order_by()
-        .values_list("lead__channel")
-        .annotate(n=Count("lead", distinct=True))
-        .order_by("-n", "lead__channel")
+        .values_list("channel")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "channel")
     ]
     # Marketing's side of the answers: how the month's MQLs were received.
     received = answered.aggregate(
@@ -205,12 +213,12 @@ def sla_compliance(first: dt.date, now: dt.datetime | None = None) -> Compliance
     return report
 
 
-def _rep_rows(answered, waiting, now) -> list[RepRow]:
+def _rep_rows(answered, waiting, now, steps_of) -> list[RepRow]:
     """Per answerable rep — who answered, or for a pass still waiting its lead's owner —
     passes, in time, late and still open."""
     from django.contrib.auth import get_user_model
 
-    by_rep = timing(answered, waiting, now, "actor_id", "owner_id")
+    by_rep = timing(answered, waiting, now, "actor_id", "owner_id", steps_of=steps_of)
     names = {
         u.pk: (u.get_full_name() or u.username)
         for u in get_user_model().objects.filter(pk__in=[pk for pk in by_rep if pk])
