@@ -748,7 +748,7 @@ class DemoBuilder:
         for plan in plans:
             lead = plan["lead"]
             for t in plan["transitions"]:
-                t.lead = lead
+                t.lead, t.campaign, t.channel = lead, lead.campaign, lead.channel
                 transitions.append(t)
             for a in plan.get("activities", []):
                 a.lead = lead

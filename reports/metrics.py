@@ -92,6 +92,10 @@ class Scope:
             queryset = queryset.filter(**{f"{path}channel": self.channel})
         return queryset
 
+    def on_moves(self, queryset):
+        """The campaign and channel filters on lead moves, by the source each move carries."""
+        return self.on_leads(queryset)
+
     def by_rep(self, queryset, field: str):
         return queryset.filter(**{field: self.rep}) if self.rep else queryset
 
@@ -365,8 +369,11 @@ def first_contacts(start: dt.datetime, end: dt.datetime, now: dt.datetime) -> di
         lead=OuterRef("lead"),
         to_stage=Lead.Stage.RECYCLED,
     )
+    # The bound on `start` repeats what the correlation implies, so that a database joining
+    # the two sides as sets reads only the period's touches.
     contacted = Exists(
         Activity.objects.filter(
+            Q(occurred_at__gte=start),
             lead=OuterRef("lead"),
             kind__in=Activity.TOUCH_KINDS,
             occurred_at__gte=OuterRef("at"),
@@ -379,16 +386,16 @@ def first_contacts(start: dt.datetime, end: dt.datetime, now: dt.datetime) -> di
 def _kept(promises, in_time: Exists, due: str, now: dt.datetime, total: str) -> dict:
     """Count `promises` kept in time, late (not kept by a due time already gone) and open.
 
-    Late is worked out as gone − (in time − in time with the window still running), so the
-    costly `in_time` lookup runs once per row plus once per row whose window is still open
-    (the cheap due-time test comes first and stops the rest)."""
+    Two queries: all the promises, and those kept, with `in_time` as a filter that the
+    database can run as one semi-join rather than a lookup per row. Late is then the gone
+    ones less those kept among them."""
     counts = promises.aggregate(
-        **{total: Count("pk")},
-        in_time=Count("pk", filter=Q(in_time)),
-        gone=Count("pk", filter=Q(**{f"{due}__lt": now})),
-        early=Count("pk", filter=Q(**{f"{due}__gte": now}) & Q(in_time)),
+        **{total: Count("pk")}, gone=Count("pk", filter=Q(**{f"{due}__lt": now}))
     )
-    counts["late"] = counts.pop("gone") - (counts["in_time"] - counts.pop("early"))
+    counts |= promises.filter(in_time).aggregate(
+        in_time=Count("pk"), kept_gone=Count("pk", filter=Q(**{f"{due}__lt": now}))
+    )
+    counts["late"] = counts.pop("gone") - counts.pop("kept_gone")
     counts["open"] = counts[total] - counts["in_time"] - counts["late"]
     counts["share"] = ratio(counts["in_time"], counts["in_time"] + counts["late"])
     return counts
@@ -405,6 +412,7 @@ def decisions(start: dt.datetime, end: dt.datetime, now: dt.datetime) -> dict:
             from_stage=Lead.Stage.SAL,
             at__gt=OuterRef("at"),
             at__lte=OuterRef("decide_due_at"),
+            at__gte=start,  # implied (accepted after the pass began): bounds a set join
         )
     )
     # Not moved on by the due time is late once that time has gone, decided since or not.
@@ -447,7 +455,7 @@ def response_scope(scope: Scope):
     """The scope's answers and waiting passes: campaign and channel by the lead, the rep as
     the one who answered (or, for a pass still waiting, the lead's owner)."""
     start, end = scope.bounds
-    answered = scope.by_rep(scope.on_leads(answers(start, end), "lead__"), "actor")
+    answered = scope.by_rep(scope.on_moves(answers(start, end)), "actor")
     waiting = scope.by_rep(scope.on_leads(unanswered(start, end)), "owner")
     return answered, waiting
 
@@ -604,21 +612,43 @@ def response_by(scope: Scope, now: dt.datetime, group: str | None) -> dict:
     return rows
 
 
-def response_histogram(scope: Scope) -> list[dict]:
-    """How many answered passes had their first touch within each band of time."""
-    answered, _ = response_scope(scope)
-    bands = {}
-    for index, (_label, low, high) in enumerate(RESPONSE_BUCKETS):
-        within = Q(response_seconds__gte=low)
-        if high is not None:
-            within &= Q(response_seconds__lt=high)
-        bands[f"b{index}"] = Count("pk", filter=within)
-    counts = answered.aggregate(**bands)
-    total = sum(counts.values())
-    return [
-        {"band": label, "answers": counts[f"b{index}"], "share": ratio(counts[f"b{index}"], total)}
-        for index, (label, _, _) in enumerate(RESPONSE_BUCKETS)
+def step_start(step: int) -> int:
+    """The first second of a `response_step`: the inverse of its integer arithmetic."""
+    if step < 60:
+        return step * 60
+    if step < 400:
+        return HOUR + (step - 60) * 300
+    return (step - 400) * HOUR
+
+
+def response_report(scope: Scope, now: dt.datetime) -> dict:
+    """The lead response page's figures in all and per rep, and the histogram of response
+    bands, from the same two grouped queries: {"overall": row, "reps": {key: row},
+    "histogram": [{band, answers, share}]}. (The band limits fall on step limits, so each
+    step lies in one band.)"""
+    answered, waiting = response_scope(scope)
+    steps_of = answer_steps(answered, "actor_id")
+    reps = timing(answered, waiting, now, "actor_id", "owner_id", steps_of=steps_of)
+    merged = merged_steps(steps_of)
+    overall = {
+        key: sum(row[key] for row in reps.values())
+        for key in ("passes", "answered", "in_time", "late", "waiting")
+    }
+    overall["share"] = ratio(overall["in_time"], overall["in_time"] + overall["late"])
+    median, p90 = percentiles_of_steps({None: merged}, (50, 90))
+    overall["median"], overall["p90"] = median.get(None), p90.get(None)
+    answers = [0] * len(RESPONSE_BUCKETS)
+    for step, n, _on_time, _longest in merged:
+        began = step_start(step)
+        for index, (_label, low, high) in enumerate(RESPONSE_BUCKETS):
+            if low <= began and (high is None or began < high):
+                answers[index] += n
+                break
+    histogram = [
+        {"band": label, "answers": n, "share": ratio(n, overall["answered"])}
+        for (label, _low, _high), n in zip(RESPONSE_BUCKETS, answers, strict=True)
     ]
+    return {"overall": overall, "reps": reps, "histogram": histogram}
 
 
 # --- Rejections and recycling -----------------------------------------------------------------
@@ -653,7 +683,7 @@ def exits(scope: Scope):
         from_stage__in=[MQL, Lead.Stage.SAL, Lead.Stage.SQL],
         to_stage__in=[Lead.Stage.RECYCLED, Lead.Stage.DISQUALIFIED],
     ).order_by()
-    moves = scope.by_rep(scope.on_leads(moves, "lead__"), "actor")
+    moves = scope.by_rep(scope.on_moves(moves), "actor")
     return moves.annotate(
         kind=Case(
             When(to_stage=Lead.Stage.DISQUALIFIED, then=Value("disqualified")),
@@ -687,27 +717,39 @@ EXIT_COUNTS = ("rejected", "recycled", "disqualified", "came_back")
 
 def rejections_by(scope: Scope) -> dict:
     """Exits per campaign and per channel, and how many of the rejected and recycled leads
-    came back as MQLs: one query grouped by both, summed each way here. Returns
+    came back as MQLs: two queries grouped by both (the exits, and those that came back as a
+    semi-join rather than a lookup per exit), summed each way here. Returns
     {"campaign": rows, "channel": rows, "total": row}; rows carry their "key"."""
+    start, _end = scope.bounds
     came_back = Exists(
-        LeadTransition.objects.filter(lead=OuterRef("lead"), to_stage=MQL, at__gt=OuterRef("at"))
+        LeadTransition.objects.filter(
+            Q(at__gte=start),  # implied by the next one; bounds a set join
+            lead=OuterRef("lead"),
+            to_stage=MQL,
+            at__gt=OuterRef("at"),
+        )
     )
-    found = (
-        exits(scope)
-        .annotate(back=came_back)
-        .values("lead__campaign", "lead__channel")
+    keys = ("campaign", "channel")
+    found = {
+        tuple(row[key] for key in keys): row
+        for row in exits(scope)
+        .values(*keys)
         .annotate(
             rejected=Count("pk", filter=Q(kind="rejected")),
             recycled=Count("pk", filter=Q(kind="recycled")),
             disqualified=Count("pk", filter=Q(kind="disqualified")),
-            came_back=Count("pk", filter=Q(back=True, kind__in=["rejected", "recycled"])),
         )
-    )
+    }
+    for row in found.values():
+        row["came_back"] = 0
+    back = exits(scope).filter(came_back, to_stage=Lead.Stage.RECYCLED)
+    for *group, n in back.values_list(*keys).annotate(n=Count("pk")):
+        found[tuple(group)]["came_back"] = n
     groups: dict = {"campaign": {}, "channel": {}}
     total = dict.fromkeys(EXIT_COUNTS, 0)
-    for row in found:
+    for row in found.values():
         for group in groups:
-            key = row[f"lead__{group}"]
+            key = row[group]
             summed = groups[group].setdefault(key, {"key": key, **dict.fromkeys(EXIT_COUNTS, 0)})
             for name in EXIT_COUNTS:
                 summed[name] += row[name]
@@ -727,11 +769,10 @@ def rejections_by(scope: Scope) -> dict:
 def resent(scope: Scope) -> dict:
     """Recycled leads marketing sent to sales again in the period, and how sales answered."""
     start, end = scope.bounds
-    passes = scope.on_leads(
+    passes = scope.on_moves(
         LeadTransition.objects.filter(
             at__gte=start, at__lt=end, from_stage=Lead.Stage.RECYCLED, to_stage=MQL
-        ).order_by(),
-        "lead__",
+        ).order_by()
     )
     return passes.aggregate(resent=Count("pk"), leads=Count("lead", distinct=True))
 
@@ -786,7 +827,7 @@ def sales_performance(scope: Scope) -> tuple[list[dict], dict]:
     ):
         rep(row["actor_id"])["accepted_share"] = ratio(row["accepted"], row["n"])
     qualified = LeadTransition.objects.filter(at__gte=start, at__lt=end, to_stage=Lead.Stage.SQL)
-    qualified = scope.by_rep(scope.on_leads(qualified, "lead__"), "actor").order_by()
+    qualified = scope.by_rep(scope.on_moves(qualified), "actor").order_by()
     for actor, n in qualified.values_list("actor_id").annotate(n=Count("lead", distinct=True)):
         rep(actor)["sqls"] = n
     deals = scope.by_rep(scope.on_leads(Opportunity.objects.order_by(), "lead__"), "owner")
@@ -1139,9 +1180,7 @@ def headline_values(scope: Scope, now: dt.datetime) -> dict:
         mqls=Count("pk", filter=Q(reached_mql=True)),
         sqls=Count("pk", filter=Q(reached_sql=True)),
     )
-    mqls = scope.on_leads(
-        LeadTransition.objects.filter(to_stage=MQL, at__gte=start, at__lt=end), "lead__"
-    )
+    mqls = scope.on_moves(LeadTransition.objects.filter(to_stage=MQL, at__gte=start, at__lt=end))
     timing_all = response_by(scope, now, None).get(None, {})
     rejected = exits(scope).filter(kind="rejected").count()
     spend_entries = SpendEntry.objects.filter(

@@ -278,9 +278,12 @@ class FunnelView(ReportView):
 
     def rows(self):
         """The total row, then one per channel or campaign when split: page and CSV alike."""
-        total = metrics.funnel_counts(self.scope)[0]
         split = self.split()
         groups = metrics.funnel_counts(self.scope, self.SPLITS[split]) if split else []
+        if groups:  # every lead of the cohort is in one group: the total is their sum
+            total = {key: sum(row[key] for row in groups) for key, _, _ in metrics.FUNNEL_STEPS}
+        else:
+            total = metrics.funnel_counts(self.scope)[0]
         if split == "channel":
             labels = dict(Channel.choices)
             for row in groups:
@@ -402,9 +405,9 @@ class ResponseReportView(ReportView):
 
     def figures(self):
         now = timezone.now()
-        overall = metrics.response_by(self.scope, now, None).get(None) or {}
+        report = metrics.response_report(self.scope, now)
+        overall, reps, histogram = report["overall"], report["reps"], report["histogram"]
         columns = metrics.RESPONSE_COLUMNS
-        reps = metrics.response_by(self.scope, now, "rep")
         names = {
             u.pk: u.get_full_name() or u.username
             for u in User.objects.filter(pk__in=[pk for pk in reps if pk])
@@ -418,7 +421,6 @@ class ResponseReportView(ReportView):
             {"key": key, "name": f"Week of {key:%d %b}", **row}
             for key, row in sorted(weeks.items(), key=lambda item: item[0])
         ]
-        histogram = metrics.response_histogram(self.scope)
         return {
             "headlines": [
                 headline(columns, k, overall) for k in ("passes", "median", "p90", "share")

@@ -17,7 +17,7 @@ from django.utils import timezone
 from campaigns.models import Channel
 from crm.models import TimeStampedModel
 from crm.roles import Role, has_role, is_manager, is_marketer, is_rep
-from leads.models.base import AppendOnlyModel, CompanySize
+from leads.models.base import AppendOnlyModel, AppendOnlyQuerySet, CompanySize
 
 # --- Leads ------------------------------------------------------------------------------------
 
@@ -185,7 +185,9 @@ class Lead(TimeStampedModel):
             models.Index(fields=["campaign", "created_at"], name="lead_campaign_created_idx"),
             models.Index(fields=["channel", "created_at"], name="lead_channel_created_idx"),
             # A cohort of leads by creation, with what the funnel and campaign reports group
-            # and count: read from the index alone.
+            # and count: read from the index alone. The covering indexes end with the id, which
+            # PostgreSQL's indexes do not carry by themselves (SQLite's do), so counting rows
+            # and joining on them stays in the index there too.
             models.Index(
                 fields=[
                     "created_at",
@@ -195,6 +197,7 @@ class Lead(TimeStampedModel):
                     "reached_mql",
                     "reached_sal",
                     "reached_sql",
+                    "id",
                 ],
                 name="lead_cohort_idx",
             ),
@@ -340,6 +343,20 @@ def response_seconds(lead: Lead, answered_at) -> int | None:
     return max(0, round((touched - lead.mql_at).total_seconds()))
 
 
+class LeadTransitionQuerySet(AppendOnlyQuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for transition in objs:
+            credit(transition)
+        return super().bulk_create(objs, *args, **kwargs)
+
+
+def credit(transition) -> None:
+    """Copy the campaign and channel of a new move's lead onto it (any row with a `lead`)."""
+    transition.campaign_id = transition.lead.campaign_id
+    transition.channel = transition.lead.channel
+
+
 class LeadTransition(AppendOnlyModel):
     """One stage change of one lead: who (empty = the system), when, why. Never edited."""
 
@@ -390,12 +407,26 @@ class LeadTransition(AppendOnlyModel):
         blank=True,
         help_text="On an acceptance: when the SLA wants the lead qualified or recycled.",
     )
+    # The lead's source when it moved, so reports group and filter the moves by campaign and
+    # channel without reading the lead: the campaign a move is credited to is the one its lead
+    # had then (a later re-attribution of the lead does not rewrite its history).
+    campaign = models.ForeignKey(
+        "campaigns.Campaign",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    channel = models.CharField(max_length=20, choices=Channel.choices, blank=True, editable=False)
     response_seconds = models.PositiveIntegerField(
         null=True,
         blank=True,
         help_text="On a move out of MQL: seconds from the pass's start to sales' first touch "
         "(a call, e-mail or meeting logged, or this answer, whichever came first).",
     )
+
+    objects = LeadTransitionQuerySet.as_manager()
 
     class Meta:
         ordering = ["at", "pk"]
@@ -419,6 +450,7 @@ class LeadTransition(AppendOnlyModel):
                     "to_stage",
                     "lead",
                     "decide_due_at",
+                    "id",
                 ],
                 name="transition_answer_cover_idx",
             ),
@@ -433,6 +465,9 @@ class LeadTransition(AppendOnlyModel):
                     "actor",
                     "reason",
                     "contact_due_at",
+                    "campaign",
+                    "channel",
+                    "id",
                 ],
                 name="transition_to_at_cover_idx",
             ),
@@ -445,6 +480,7 @@ class LeadTransition(AppendOnlyModel):
         ]
 
     def save(self, *args, **kwargs):
+        credit(self)
         if self.pass_started_at and self.response_seconds is None:  # no earlier touch known
             self.response_seconds = max(0, round((self.at - self.pass_started_at).total_seconds()))
         super().save(*args, **kwargs)

@@ -18,7 +18,13 @@ from leads.models import (
     ScoringRule,
 )
 from reports.models import ServiceLevelAgreement
-from tests.factories import AccountFactory, LeadFactory, OpportunityFactory, SLAFactory
+from tests.factories import (
+    AccountFactory,
+    CampaignFactory,
+    LeadFactory,
+    OpportunityFactory,
+    SLAFactory,
+)
 
 Stage = Lead.Stage
 
@@ -533,3 +539,19 @@ def test_a_transition_written_directly_keeps_the_flag(rep):
     lead = LeadFactory(stage=Stage.SQL, owner=rep)
     LeadTransition.objects.create(lead=lead, from_stage=Stage.SAL, to_stage=Stage.SQL, actor=rep)
     assert _reached(lead) == (False, False, True)
+
+
+def test_a_move_is_credited_to_its_lead_s_source_at_the_time(sla, marketer, rep):
+    webinar = CampaignFactory(channel="webinar")
+    lead = LeadFactory(score=72, company="Acme", owner=rep, campaign=webinar, channel="webinar")
+    services.lead_mark_mql(lead=lead, by=marketer)
+    event = CampaignFactory(channel="event")
+    Lead.objects.filter(pk=lead.pk).update(campaign=event, channel="event")  # re-attributed
+    lead.refresh_from_db()
+    services.lead_accept(lead=lead, by=rep)
+    first, second = lead.transitions.all()
+    assert (first.campaign, first.channel) == (webinar, "webinar")
+    assert (second.campaign, second.channel) == (event, "event")
+    promoted = LeadFactory(score=72, company="Acme", campaign=webinar, channel="webinar")
+    services.leads_promote_qualified()  # bulk writes credit their leads too
+    assert promoted.transitions.get().channel == "webinar"

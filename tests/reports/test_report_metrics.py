@@ -188,7 +188,8 @@ def test_response_by_rep_and_week(responses, rep, other_rep):
 
 
 def test_response_histogram_and_rep_filter(responses, other_rep):
-    bands = {row["band"]: row["answers"] for row in metrics.response_histogram(scope())}
+    report = metrics.response_report(scope(), NOW)
+    bands = {row["band"]: row["answers"] for row in report["histogram"]}
     assert bands == {
         "Under 1 hour": 1,
         "1–4 hours": 1,
@@ -200,6 +201,22 @@ def test_response_histogram_and_rep_filter(responses, other_rep):
     }
     only_otto = metrics.response_by(scope(rep=other_rep), NOW, None)[None]
     assert (only_otto["passes"], only_otto["answered"]) == (2, 2)
+
+
+def test_the_response_report_totals_agree_with_the_overall_figures(responses):
+    report = metrics.response_report(scope(), NOW)
+    assert report["overall"] == metrics.response_by(scope(), NOW, None)[None]
+    assert sum(row["answers"] for row in report["histogram"]) == 3
+
+
+@pytest.mark.parametrize(
+    "seconds", [0, 59, 60, 3599, 3600, 3899, 4 * HOUR, 24 * HOUR - 1, 24 * HOUR, 200 * HOUR]
+)
+def test_each_response_step_starts_at_or_before_its_seconds(seconds):
+    step = seconds // 60 if seconds < HOUR else None
+    if step is None:
+        step = 60 + (seconds - HOUR) // 300 if seconds < 24 * HOUR else 400 + seconds // HOUR
+    assert metrics.step_start(step) <= seconds < metrics.step_start(step + 1)
 
 
 def test_the_response_time_counts_from_a_call_logged_before_the_answer(rep, sla):
