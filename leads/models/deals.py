@@ -266,8 +266,18 @@ class OpportunityStageChange(AppendOnlyModel):
     class Meta:
         ordering = ["at", "pk"]
         indexes = [
-            models.Index(fields=["opportunity", "at"], name="oppchange_opportunity_at_idx"),
+            # A deal's history, and the pipeline report's "moved on later?" and "in the stage
+            # since?" per change: both read from the index alone, in (time, id) order.
+            models.Index(
+                fields=["opportunity", "at", "id", "to_stage", "from_stage"],
+                name="oppchange_opportunity_at_idx",
+            ),
             models.Index(fields=["to_stage", "at"], name="oppchange_to_at_idx"),
+            # Every change in a period, whatever its stage (the pipeline report's flow).
+            models.Index(
+                fields=["at", "to_stage", "from_stage", "opportunity", "id"],
+                name="oppchange_at_cover_idx",
+            ),
         ]
 
     def __str__(self):
