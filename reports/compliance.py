@@ -105,7 +105,7 @@ class Compliance:
     delivered: int = 0
     target: int = 0
     expected_by_now: Decimal = Decimal("0")
-    by_channel: list[tuple[str, int]] = field(default_factory=list)
+    by_channel: list = field(default_factory=list)  # ChannelRow
     accepted: int = 0
     rejected: int = 0
     rejection_reasons: list[tuple[str, int]] = field(default_factory=list)
@@ -175,15 +175,13 @@ def sla_compliance(first: dt.date, now: dt.datetime | None = None) -> Compliance
         for found in (median, p90)
     )
 
-    channels = dict(Channel.choices)
-    report.by_channel = [
-        (channels.get(channel, channel or "—"), n)
-        for channel, n in LeadTransition.objects.filter(to_stage=MQL, at__gte=start, at__lt=end)
+    delivered = dict(
+        LeadTransition.objects.filter(to_stage=MQL, at__gte=start, at__lt=end)
         .order_by()
         .values_list("channel")  # the channel each move carries: no read of the leads
         .annotate(n=Count("lead", distinct=True))
-        .order_by("-n", "channel")
-    ]
+    )
+    report.by_channel = _channel_rows(sla, delivered, start, end, now)
     # Marketing's side of the answers: how the month's MQLs were received.
     received = answered.aggregate(
         accepted=Count("pk", filter=Q(to_stage=Lead.Stage.SAL)),
@@ -201,11 +199,50 @@ def sla_compliance(first: dt.date, now: dt.datetime | None = None) -> Compliance
     report.decide = decisions(start, end, now)
     if is_current:
         report.overdue_now = Lead.objects.filter(stage=MQL, response_due_at__lt=now).count()
-    report.delivered = sum(n for _, n in report.by_channel)  # a lead has one channel
+    # Once per lead, even one re-attributed between two sends in the month (it counts under
+    # each channel it was sent from).
+    report.delivered = (
+        LeadTransition.objects.filter(to_stage=MQL, at__gte=start, at__lt=end)
+        .order_by()
+        .aggregate(n=Count("lead", distinct=True))["n"]
+        if delivered
+        else 0
+    )
     report.target = sla.mql_target_per_month if sla else 0
     report.expected_by_now = _expected(report.target, start, end, now)
     report.commitments = _commitments(report)
     return report
+
+
+@dataclass(frozen=True)
+class ChannelRow:
+    label: str
+    delivered: int
+    target: int | None = None  # the SLA's part of the target for the channel, if any
+    expected: Decimal | None = None  # of which due by now (pro rata in the current month)
+    status: str = ""
+
+
+def _channel_rows(sla, delivered: dict, start, end, now) -> list[ChannelRow]:
+    """MQLs delivered per channel, with the channel's target and pacing where the SLA gives
+    one; targeted channels that delivered nothing are listed too."""
+    labels = dict(Channel.choices)
+    targets = (sla.mql_targets_by_channel or {}) if sla else {}
+    rows = []
+    for channel in {*delivered, *targets}:
+        n, target = delivered.get(channel, 0), targets.get(channel)
+        expected = _expected(target, start, end, now) if target else None
+        rows.append(
+            ChannelRow(
+                label=labels.get(channel, channel or "—"),
+                delivered=n,
+                target=target,
+                expected=expected,
+                status=light(ratio(n, expected)) if expected else "",
+            )
+        )
+    rows.sort(key=lambda row: (-row.delivered, row.label))
+    return rows
 
 
 def _rep_rows(answered, waiting, now, steps_of) -> list[RepRow]:
@@ -260,6 +297,7 @@ def _commitments(report: Compliance) -> list[Commitment]:
             formula="Leads that became an MQL in the month (once each) ÷ the target, pro rata "
             "for the days gone in the current month",
         ),
+        *_channel_commitment(report),
         Commitment(
             side="sales",
             label="Accept or reject in time",
@@ -291,6 +329,26 @@ def _commitments(report: Compliance) -> list[Commitment]:
             formula="Accepted leads qualified, recycled or disqualified by the due time ÷ those "
             "whose window has closed",
         ),
+    ]
+
+
+def _channel_commitment(report: Compliance) -> list[Commitment]:
+    """One commitment for the channels' targets, as kept as the furthest-behind channel."""
+    targeted = [row for row in report.by_channel if row.target]
+    if not targeted:
+        return []
+    paces = [ratio(row.delivered, row.expected) for row in targeted if row.expected]
+    on_pace = sum(1 for pace in paces if pace is not None and pace >= GREEN)
+    return [
+        Commitment(
+            side="marketing",
+            label="MQLs per channel",
+            promise=", ".join(f"{row.label} {row.target}" for row in targeted),
+            actual=f"{on_pace} of {len(targeted)} channels on pace",
+            status=light(min(paces)) if paces else "n/a",
+            formula="Per channel with a target: its MQLs (once each) ÷ its target, pro rata for "
+            "the days gone in the current month; the light is the furthest-behind channel's",
+        )
     ]
 
 

@@ -1,6 +1,7 @@
 from django import forms
 from django.core.validators import MinValueValidator
 
+from campaigns.models import Channel
 from crm.widgets import DateInput
 from leads.assignment import active_reps
 from reports.models import MQL_FIELD_CHOICES, WEEKDAY_NAMES, Quota, ServiceLevelAgreement
@@ -39,7 +40,8 @@ class SlaForm(forms.ModelForm):
 
     class Meta:
         model = ServiceLevelAgreement
-        fields = [*SLA_TERMS, "change_note"]
+        # The channels' targets are one number field per channel (`target_<channel>`).
+        fields = [*(name for name in SLA_TERMS if name != "mql_targets_by_channel"), "change_note"]
         widgets = {
             "workday_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "workday_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
@@ -51,6 +53,34 @@ class SlaForm(forms.ModelForm):
             field = self.fields[name]
             field.validators.append(MinValueValidator(1, "A window of at least 1 is needed."))
             field.widget.attrs["min"] = "1"
+        targets = self.initial.get("mql_targets_by_channel") or {}
+        for key, label in Channel.choices:
+            self.fields[f"target_{key}"] = forms.IntegerField(
+                label=label,
+                required=False,
+                min_value=1,
+                initial=targets.get(key),
+                widget=forms.NumberInput(attrs={"min": "1"}),
+            )
+
+    def target_fields(self):
+        return [self[f"target_{key}"] for key, _ in Channel.choices]
+
+    def clean(self):
+        cleaned = super().clean()
+        targets = {
+            key: cleaned[f"target_{key}"]
+            for key, _ in Channel.choices
+            if cleaned.get(f"target_{key}") is not None
+        }
+        total = cleaned.get("mql_target_per_month")
+        if total is not None and sum(targets.values()) > total:
+            raise forms.ValidationError(
+                f"The channels' targets add up to {sum(targets.values())}, more than the "
+                f"{total} MQLs a month in all."
+            )
+        cleaned["mql_targets_by_channel"] = targets
+        return cleaned
 
     def clean_change_note(self):
         note = self.cleaned_data["change_note"].strip()

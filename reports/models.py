@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
+from campaigns.models import Channel
 from crm.models import TimeStampedModel
 
 WEEKDAY_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
@@ -86,6 +87,12 @@ class ServiceLevelAgreement(models.Model):
     mql_target_per_month = models.PositiveIntegerField("MQLs marketing delivers per month")
     mql_min_score = models.IntegerField("minimum score for an MQL")
     mql_required_fields = models.JSONField("fields an MQL must have", default=list, blank=True)
+    mql_targets_by_channel = models.JSONField(
+        "MQLs per channel per month",
+        default=dict,
+        blank=True,
+        help_text="Optional parts of the monthly target, by channel: {channel: MQLs}.",
+    )
     # Sales' side, counted in working hours and days.
     accept_within_hours = models.PositiveSmallIntegerField(
         "accept or reject an MQL within (working hours)"
@@ -166,6 +173,21 @@ class ServiceLevelAgreement(models.Model):
             or not set(self.mql_required_fields) <= known
         ):
             errors["mql_required_fields"] = "Choose required fields from the list."
+        targets = self.mql_targets_by_channel
+        channels = {name for name, _ in Channel.choices}
+        if (
+            not isinstance(targets, dict)
+            or not set(targets) <= channels
+            or any(not isinstance(n, int) or isinstance(n, bool) or n < 1 for n in targets.values())
+        ):
+            errors["mql_targets_by_channel"] = "Give each channel's target as a whole number ≥ 1."
+        elif self.mql_target_per_month is not None and (
+            sum(targets.values()) > self.mql_target_per_month
+        ):
+            errors["mql_targets_by_channel"] = (
+                f"The channels' targets add up to {sum(targets.values())}, more than the "
+                f"{self.mql_target_per_month} MQLs a month in all."
+            )
         if self.workday_start and self.workday_end and self.workday_end <= self.workday_start:
             errors["workday_end"] = "The working day must end after it starts."
         if (
@@ -188,6 +210,11 @@ class ServiceLevelAgreement(models.Model):
         return ", ".join(WEEKDAY_NAMES[d] for d in sorted(self.working_days))
 
     @property
+    def channel_targets(self) -> list[tuple[str, str, int]]:
+        """The channels' targets as (channel, label, MQLs), in the channels' order."""
+        targets = self.mql_targets_by_channel or {}
+        return [(key, label, targets[key]) for key, label in Channel.choices if key in targets]
+
     def required_fields_labels(self) -> list[str]:
         labels = dict(MQL_FIELD_CHOICES)
         return [labels.get(name, name) for name in self.mql_required_fields]

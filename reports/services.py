@@ -11,6 +11,7 @@ SLA_TERMS = [
     "mql_target_per_month",
     "mql_min_score",
     "mql_required_fields",
+    "mql_targets_by_channel",
     "accept_within_hours",
     "first_contact_within_hours",
     "qualify_within_days",

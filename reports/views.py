@@ -130,6 +130,9 @@ def _term_text(name: str, value) -> str:
         return ", ".join(labels.get(f, f) for f in value) or "none"
     if name == "assignment":
         return ServiceLevelAgreement.Assignment(value).label
+    if name == "mql_targets_by_channel":
+        labels = dict(Channel.choices)
+        return ", ".join(f"{labels.get(k, k)} {n}" for k, n in sorted(value.items())) or "none"
     if isinstance(value, dt.time):
         return value.strftime("%H:%M")
     return "never" if value is None else str(value)
@@ -494,8 +497,12 @@ class RejectionReportView(ReportView):
             "charts": [
                 bar_chart(
                     "Reasons given",
-                    reasons[:12],
-                    "reason",
+                    # A reason may be given for more than one kind of exit: name both.
+                    [
+                        {**row, "what": f"{row['reason']} ({row['kind'].lower()})"}
+                        for row in reasons[:12]
+                    ],
+                    "what",
                     [("count", "Leads")],
                     "count",
                 )

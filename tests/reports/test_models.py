@@ -46,6 +46,14 @@ def test_in_force_at_picks_the_version_that_applied_then():
         ({"mql_required_fields": ["favourite_colour"]}, "mql_required_fields"),
         ({"workday_start": dt.time(17), "workday_end": dt.time(9)}, "workday_end"),
         ({"accept_within_hours": 4, "escalate_after_hours": 4}, "escalate_after_hours"),
+        ({"mql_targets_by_channel": {"carrier_pigeon": 3}}, "mql_targets_by_channel"),
+        ({"mql_targets_by_channel": {"event": 0}}, "mql_targets_by_channel"),
+        ({"mql_targets_by_channel": {"event": "many"}}, "mql_targets_by_channel"),
+        ({"mql_targets_by_channel": ["event"]}, "mql_targets_by_channel"),
+        (
+            {"mql_target_per_month": 10, "mql_targets_by_channel": {"event": 6, "email": 5}},
+            "mql_targets_by_channel",
+        ),
     ],
 )
 def test_sla_validation_names_the_bad_field(fields, field):

@@ -215,3 +215,11 @@ def test_each_chart_is_drawn_with_its_values_as_text(client, manager, rep, other
     for bar in chart.bars:
         for _value, _width, text in bar.values:
             assert f">{text}</text>" in unescape(html)
+
+
+def test_the_reasons_chart_names_the_kind_of_exit(client, manager, rep, other_rep):
+    seed(12, [rep, other_rep])
+    client.force_login(manager)
+    response = client.get(reverse("reports:rejections"), LAST_QUARTER)
+    labels = [bar.label for bar in response.context["charts"][0].bars]
+    assert "Not our ideal customer (rejected mql)" in labels

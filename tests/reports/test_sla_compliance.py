@@ -107,7 +107,10 @@ def test_sales_side_of_a_hand_built_october(october, rep, other_rep):
 def test_marketing_side_of_a_hand_built_october(october):
     report = compliance.sla_compliance(OCTOBER, NOW)
     assert (report.delivered, report.target, report.expected_by_now) == (3, 10, Decimal("10"))
-    assert dict(report.by_channel) == {"Webinar": 2, "Event": 1}
+    assert [(row.label, row.delivered, row.target) for row in report.by_channel] == [
+        ("Webinar", 2, None),
+        ("Event", 1, None),
+    ]
     # Answers to October's passes: A and B again accepted, B rejected (D's pass is September's).
     assert (report.accepted, report.rejected) == (2, 1)
     assert report.acceptance_rate == Decimal("0.6667")
@@ -119,6 +122,32 @@ def test_marketing_side_of_a_hand_built_october(october):
         "First contact in time": "n/a",  # these passes carry no contact or decision due time
         "Qualify or recycle in time": "n/a",
     }
+
+
+def test_channel_targets_are_paced_and_the_furthest_behind_sets_the_light(october):
+    # October's version wants 2 from webinars, 3 from events and 1 from e-mail of its 10.
+    targets = {"webinar": 2, "event": 3, "email": 1}
+    ServiceLevelAgreement.objects.filter(pk=october.pk).update(mql_targets_by_channel=targets)
+    report = compliance.sla_compliance(OCTOBER, NOW)
+    rows = [(r.label, r.delivered, r.target, r.expected, r.status) for r in report.by_channel]
+    assert rows == [
+        ("Webinar", 2, 2, Decimal("2"), "kept"),
+        ("Event", 1, 3, Decimal("3"), "missed"),  # 1 ÷ 3 = 33 %
+        ("E-mail", 0, 1, Decimal("1"), "missed"),  # targeted, nothing delivered: still listed
+    ]
+    channels = next(c for c in report.commitments if c.label == "MQLs per channel")
+    assert channels.promise == "Webinar 2, Event 3, E-mail 1"
+    assert (channels.actual, channels.status) == ("1 of 3 channels on pace", "missed")
+
+
+def test_channel_targets_are_paced_by_the_days_gone_in_the_current_month(october):
+    ServiceLevelAgreement.objects.filter(pk=october.pk).update(
+        mql_targets_by_channel={"webinar": 31}
+    )
+    ten_days_in = at(10, 10, 12)
+    report = compliance.sla_compliance(OCTOBER, ten_days_in)
+    webinar = next(row for row in report.by_channel if row.label == "Webinar")
+    assert (webinar.delivered, webinar.expected) == (2, Decimal("10.0"))  # 31 × 10 ÷ 31
 
 
 def test_first_contact_and_qualify_or_recycle_promises(october, rep, other_rep):
@@ -194,7 +223,7 @@ def test_compliance_queries_do_not_grow_with_mql_passes(
         lead = LeadFactory(stage="sal", owner=rep)
         move(lead, "new", "mql", at(10, 12, 9, i % 60), due=at(10, 12, 13), sla=october)
         move(lead, "mql", "sal", at(10, 12, 11), by=rep)
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(12):
         report = compliance.sla_compliance(OCTOBER, NOW)
     assert report.passes == 64
 
@@ -272,9 +301,38 @@ def test_a_manager_writes_a_new_version_and_the_old_one_stays(client, manager, s
     assert ("accept or reject an MQL within (working hours)", "4", "2") in changes
 
 
+def test_a_manager_sets_channel_targets_and_the_page_states_them(client, manager, sla):
+    client.force_login(manager)
+    response = client.post(NEW_VERSION, _terms(sla, target_event=30, target_webinar=20))
+    assert response["Location"] == SLA_PAGE
+    new = ServiceLevelAgreement.objects.current()
+    assert new.mql_targets_by_channel == {"event": 30, "webinar": 20}
+    page = client.get(SLA_PAGE)
+    assert (
+        "<strong>20</strong> from Webinar, <strong>30</strong> from Event" in page.content.decode()
+    )
+    _version, changes = page.context["versions"][0]
+    assert ("MQLs per channel per month", "none", "Event 30, Webinar 20") in changes
+    form = client.get(NEW_VERSION).context["form"]  # the next version starts from these
+    assert (form["target_event"].initial, form["target_webinar"].initial) == (30, 20)
+
+
+def test_channel_targets_beyond_the_total_are_refused_and_nothing_is_saved(client, manager, sla):
+    client.force_login(manager)
+    data = _terms(sla, mql_target_per_month=40, target_event=30, target_webinar=20)
+    response = client.post(NEW_VERSION, data)
+    assert response.status_code == 200
+    assert "add up to 50, more than the 40 MQLs" in " ".join(
+        response.context["form"].non_field_errors()
+    )
+    assert response.context["form"]["target_event"].value() == "30"  # what was typed stays
+    assert ServiceLevelAgreement.objects.current() == sla
+
+
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
+        ({"target_event": 0}, "target_event"),
         ({"change_note": " "}, "change_note"),
         ({"working_days": []}, "working_days"),
         ({"timezone": "Mars/Olympus"}, "timezone"),
@@ -293,6 +351,6 @@ def test_a_bad_version_is_refused_with_the_field_named(client, manager, sla, cha
 
 def test_the_sla_page_query_count_is_flat(client, manager, october, django_assert_max_num_queries):
     client.force_login(manager)
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(17):
         response = client.get(SLA_PAGE, {"month": "2026-10"})
     assert response.status_code == 200
