@@ -274,7 +274,7 @@ class FunnelView(ReportView):
 
     template_name = "reports/funnel.html"
     slug = "funnel"
-    SPLITS = {"channel": "channel", "campaign": "campaign__name"}
+    SPLITS = {"channel": "channel", "campaign": "campaign"}
 
     def split(self) -> str:
         return self.request.GET.get("split") if self.request.GET.get("split") in self.SPLITS else ""
@@ -291,8 +291,15 @@ class FunnelView(ReportView):
             labels = dict(Channel.choices)
             for row in groups:
                 row["group"] = labels.get(row["channel"], row["channel"] or "—")
+        elif split == "campaign":  # by id (two campaigns may share a name), named afterwards
+            names = dict(
+                Campaign.objects.filter(pk__in=[row["campaign"] for row in groups]).values_list(
+                    "pk", "name"
+                )
+            )
+            for row in groups:
+                row["group"] = names.get(row["campaign"], "No campaign")
         for row in groups:
-            row.setdefault("group", row.get("campaign__name") or "No campaign")
             row["mql_to_sql"] = metrics.mql_to_sql(row)
         total["group"] = "All leads"
         total["mql_to_sql"] = metrics.mql_to_sql(total)

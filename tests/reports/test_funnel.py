@@ -161,3 +161,16 @@ def test_the_funnel_query_count_is_flat(client, manager, july, django_assert_max
     with django_assert_max_num_queries(9):
         response = client.get(FUNNEL, {**JULY, "split": "campaign"})
     assert response.context["total"]["leads"] == 34
+
+
+def test_two_campaigns_with_one_name_stay_apart_in_the_split(client, manager):
+    spring, autumn = CampaignFactory(name="Newsletter"), CampaignFactory(name="Newsletter")
+    LeadFactory(created_at=at(7, 2), campaign=spring)
+    LeadFactory(created_at=at(7, 3), campaign=autumn)
+    LeadFactory(created_at=at(7, 4), campaign=autumn)
+    LeadFactory(created_at=at(7, 5), campaign=None)
+    client.force_login(manager)
+    response = client.get(FUNNEL, {**JULY, "split": "campaign"})
+    groups = [(row["group"], row["leads"]) for row in response.context["groups"]]
+    assert sorted(groups) == [("Newsletter", 1), ("Newsletter", 2), ("No campaign", 1)]
+    assert response.context["total"]["leads"] == 4
