@@ -553,6 +553,8 @@ class Activity(TimeStampedModel):
         indexes = [
             # The lead's timeline, and the SLA's "was there a call, e-mail or meeting by…".
             models.Index(fields=["lead", "occurred_at", "kind"], name="activity_lead_kind_idx"),
+            # The touches of a period as a set, for the SLA's first contacts joined at once.
+            models.Index(fields=["occurred_at", "kind", "lead"], name="activity_at_kind_idx"),
             models.Index(fields=["opportunity", "occurred_at"], name="activity_opportunity_idx"),
             models.Index(fields=["author", "occurred_at"], name="activity_author_idx"),
         ]
