@@ -495,6 +495,9 @@ class DemoBuilder:
             took = response_seconds(lead, at)
             if to_stage == Lead.Stage.SAL:
                 decide_due = decide_due_at(self.sla_at(at), at)
+                plan["stint"] = (lead.mql_at, decide_due)
+        elif lead.stage == Lead.Stage.SAL:  # leaving SAL ends the stint (see carry_stint)
+            pass_started, decide_due = plan.pop("stint", (None, None))
         plan["transitions"].append(
             Row(
                 from_stage=lead.stage,

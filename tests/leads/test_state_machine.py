@@ -555,3 +555,26 @@ def test_a_move_is_credited_to_its_lead_s_source_at_the_time(sla, marketer, rep)
     promoted = LeadFactory(score=72, company="Acme", campaign=webinar, channel="webinar")
     services.leads_promote_qualified()  # bulk writes credit their leads too
     assert promoted.transitions.get().channel == "webinar"
+
+
+def test_leaving_sal_carries_the_stint_its_acceptance_began(sla, rep):
+    lead = LeadFactory(stage=Stage.MQL, owner=rep)
+    services.lead_accept(lead=lead, by=rep)
+    services.lead_qualify(lead=lead, by=rep)
+    accepted, qualified = lead.transitions.all()
+    assert accepted.decide_due_at is not None
+    assert (qualified.pass_started_at, qualified.decide_due_at) == (
+        accepted.pass_started_at,
+        accepted.decide_due_at,
+    )
+    assert qualified.response_seconds is None  # only answers to a pass have a response time
+
+
+def test_a_bulk_written_move_out_of_sal_carries_its_stint_too(sla, rep):
+    lead = LeadFactory(stage=Stage.MQL, owner=rep)
+    services.lead_accept(lead=lead, by=rep)
+    accepted = lead.transitions.get()
+    (converted,) = LeadTransition.objects.bulk_create(
+        [LeadTransition(lead=lead, from_stage=Stage.SAL, to_stage=Stage.CONVERTED)]
+    )
+    assert converted.decide_due_at == accepted.decide_due_at
