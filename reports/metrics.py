@@ -969,17 +969,21 @@ def pipeline_by_stage(scope: Scope) -> tuple[list[dict], dict]:
         .filter(order__gt=OuterRef("order"))
         .exclude(to_stage=Opportunity.Stage.LOST)
     )
+    # Entries in the period, and those of them that moved on later: the second as a filter,
+    # which the database can run as one semi-join rather than a lookup per entry.
+    entries = changes.filter(at__gte=start, at__lt=end).exclude(from_stage=F("to_stage"))
     entered = {
         row["to_stage"]: row
-        for row in changes.filter(at__gte=start, at__lt=end)
-        .exclude(from_stage=F("to_stage"))
-        .annotate(order=_stage_order("to_stage"), moved=Exists(later))
-        .values("to_stage")
-        .annotate(
-            entered=Count("opportunity", distinct=True),
-            moved_on=Count("opportunity", distinct=True, filter=Q(moved=True)),
-        )
+        for row in entries.values("to_stage").annotate(entered=Count("opportunity", distinct=True))
     }
+    moved_on = (
+        entries.annotate(order=_stage_order("to_stage"))
+        .filter(Exists(later))
+        .values_list("to_stage")
+        .annotate(n=Count("opportunity", distinct=True))
+    )
+    for stage, n in moved_on:
+        entered.setdefault(stage, {"entered": 0})["moved_on"] = n
     since = Subquery(
         OpportunityStageChange.objects.filter(
             opportunity=OuterRef("opportunity"),
