@@ -363,6 +363,9 @@ def first_contacts(start: dt.datetime, end: dt.datetime, now: dt.datetime) -> di
     passes = LeadTransition.objects.filter(
         to_stage=MQL, at__gte=start, at__lt=end, contact_due_at__isnull=False
     ).order_by()
+    # Not bounded by the period like the touches below: a range on `pass_started_at` beside
+    # the exact match takes SQLite off the exact match (minutes at a million leads), and a
+    # bound on the answer's time sends it to a lookup per lead.
     rejected = LeadTransition.objects.filter(
         from_stage=MQL,
         pass_started_at=OuterRef("at"),
