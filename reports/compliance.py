@@ -19,13 +19,14 @@ from django.db.models import (
 from django.utils import timezone
 
 from campaigns.models import Channel
-from leads.models import REASON_LABELS, Lead, LeadTransition
+from leads.models import REASON_LABELS, Lead
 from reports.metrics import (
     answer_steps,
     answers,
     decisions,
     first_contacts,
     merged_steps,
+    mql_moves,
     percentiles_of_steps,
     ratio,
     timing,
@@ -176,8 +177,7 @@ def sla_compliance(first: dt.date, now: dt.datetime | None = None) -> Compliance
     )
 
     delivered = dict(
-        LeadTransition.objects.filter(to_stage=MQL, at__gte=start, at__lt=end)
-        .order_by()
+        mql_moves(start, end)
         .values_list("channel")  # the channel each move carries: no read of the leads
         .annotate(n=Count("lead", distinct=True))
     )
@@ -202,11 +202,7 @@ def sla_compliance(first: dt.date, now: dt.datetime | None = None) -> Compliance
     # Once per lead, even one re-attributed between two sends in the month (it counts under
     # each channel it was sent from).
     report.delivered = (
-        LeadTransition.objects.filter(to_stage=MQL, at__gte=start, at__lt=end)
-        .order_by()
-        .aggregate(n=Count("lead", distinct=True))["n"]
-        if delivered
-        else 0
+        mql_moves(start, end).aggregate(n=Count("lead", distinct=True))["n"] if delivered else 0
     )
     report.target = sla.mql_target_per_month if sla else 0
     report.expected_by_now = _expected(report.target, start, end, now)

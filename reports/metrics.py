@@ -356,13 +356,16 @@ def unanswered(start: dt.datetime, end: dt.datetime):
     return Lead.objects.filter(stage=MQL, mql_at__gte=start, mql_at__lt=end).order_by()
 
 
+def mql_moves(start: dt.datetime, end: dt.datetime):
+    """Moves to MQL in [start, end): each is an MQL pass; a lead delivered is one with any."""
+    return LeadTransition.objects.filter(to_stage=MQL, at__gte=start, at__lt=end).order_by()
+
+
 def first_contacts(start: dt.datetime, end: dt.datetime, now: dt.datetime) -> dict:
     """The SLA's first-contact promise for the MQL passes begun in [start, end) that sales did
     not reject: contacted (a call, e-mail or meeting logged on the lead) by the due time, late
     (no such touch by a due time already gone) and still open."""
-    passes = LeadTransition.objects.filter(
-        to_stage=MQL, at__gte=start, at__lt=end, contact_due_at__isnull=False
-    ).order_by()
+    passes = mql_moves(start, end).filter(contact_due_at__isnull=False)
     # Not bounded by the period like the touches below: a range on `pass_started_at` beside
     # the exact match takes SQLite off the exact match (minutes at a million leads), and a
     # bound on the answer's time sends it to a lookup per lead.
@@ -383,19 +386,20 @@ def first_contacts(start: dt.datetime, end: dt.datetime, now: dt.datetime) -> di
             occurred_at__lte=OuterRef("contact_due_at"),
         )
     )
-    return _kept(passes.filter(~Exists(rejected)), contacted, "contact_due_at", now, "passes")
+    # `contacted` as a filter of its own query: the database can run it as one semi-join
+    # rather than a lookup per pass.
+    owed = passes.filter(~Exists(rejected))
+    return _kept(owed, owed.filter(contacted), "contact_due_at", now, "passes")
 
 
-def _kept(promises, in_time: Exists, due: str, now: dt.datetime, total: str) -> dict:
-    """Count `promises` kept in time, late (not kept by a due time already gone) and open.
-
-    Two queries: all the promises, and those kept, with `in_time` as a filter that the
-    database can run as one semi-join rather than a lookup per row. Late is then the gone
+def _kept(promises, kept, due: str, now: dt.datetime, total: str) -> dict:
+    """Count `promises` kept in time (`kept`: the rows that count as kept, read by a query of
+    their own), late (not kept by a due time already gone) and still open. Late is the gone
     ones less those kept among them."""
     counts = promises.aggregate(
         **{total: Count("pk")}, gone=Count("pk", filter=Q(**{f"{due}__lt": now}))
     )
-    counts |= promises.filter(in_time).aggregate(
+    counts |= kept.aggregate(
         in_time=Count("pk"), kept_gone=Count("pk", filter=Q(**{f"{due}__lt": now}))
     )
     counts["late"] = counts.pop("gone") - counts.pop("kept_gone")
@@ -410,9 +414,6 @@ def decisions(start: dt.datetime, end: dt.datetime, now: dt.datetime) -> dict:
     (moved on after it, or not yet and it is gone) and still open. Each move out of SAL carries
     its stint's pass start and due time, so both sides are read from one index without a join."""
     accepted = answers(start, end).filter(to_stage=Lead.Stage.SAL, decide_due_at__isnull=False)
-    counts = accepted.aggregate(
-        accepted=Count("pk"), gone=Count("pk", filter=Q(decide_due_at__lt=now))
-    )
     decided = LeadTransition.objects.filter(
         from_stage=Lead.Stage.SAL,
         pass_started_at__gte=start,
@@ -420,14 +421,8 @@ def decisions(start: dt.datetime, end: dt.datetime, now: dt.datetime) -> dict:
         decide_due_at__isnull=False,
         at__lte=F("decide_due_at"),
     ).order_by()
-    counts |= decided.aggregate(
-        in_time=Count("pk"), kept_gone=Count("pk", filter=Q(decide_due_at__lt=now))
-    )
     # Not moved on by the due time is late once that time has gone, decided since or not.
-    counts["late"] = counts.pop("gone") - counts.pop("kept_gone")
-    counts["open"] = counts["accepted"] - counts["in_time"] - counts["late"]
-    counts["share"] = ratio(counts["in_time"], counts["in_time"] + counts["late"])
-    return counts
+    return _kept(accepted, decided, "decide_due_at", now, "accepted")
 
 
 HOUR = 3600
@@ -1195,7 +1190,7 @@ def headline_values(scope: Scope, now: dt.datetime) -> dict:
         mqls=Count("pk", filter=Q(reached_mql=True)),
         sqls=Count("pk", filter=Q(reached_sql=True)),
     )
-    mqls = scope.on_moves(LeadTransition.objects.filter(to_stage=MQL, at__gte=start, at__lt=end))
+    mqls = scope.on_moves(mql_moves(start, end))
     timing_all = response_by(scope, now, None).get(None, {})
     rejected = exits(scope).filter(kind="rejected").count()
     spend_entries = SpendEntry.objects.filter(
