@@ -12,6 +12,7 @@ from leads.models import (
     Account,
     Activity,
     Lead,
+    LeadTransition,
     Opportunity,
     Proposal,
     ProposalLine,
@@ -200,3 +201,39 @@ class QuotaFactory(factory.django.DjangoModelFactory):
     period = Quota.Period.MONTH
     period_start = factory.LazyFunction(lambda: timezone.localdate().replace(day=1))
     amount = Decimal("50000.00")
+
+
+def move(
+    lead,
+    from_stage,
+    to_stage,
+    when,
+    *,
+    by=None,
+    reason="",
+    due=None,
+    sla=None,
+    took=None,
+    contact_due=None,
+    decide_due=None,
+):
+    """Write one transition as `Lead.move_to` would, for hand-built report scenarios: an
+    answer to an MQL carries its pass (its start and due time)."""
+    started = None
+    if from_stage == "mql":
+        answered = LeadTransition.objects.filter(lead=lead, to_stage="mql", at__lte=when)
+        started, due = answered.values_list("at", "due_at").latest("at")
+    return LeadTransition.objects.create(
+        lead=lead,
+        from_stage=from_stage,
+        to_stage=to_stage,
+        at=when,
+        actor=by,
+        reason=reason,
+        due_at=due,
+        sla=sla,
+        pass_started_at=started,
+        response_seconds=took,
+        contact_due_at=contact_due,
+        decide_due_at=decide_due,
+    )

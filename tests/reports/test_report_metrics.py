@@ -18,6 +18,7 @@ from tests.factories import (
     OpportunityFactory,
     QuotaFactory,
     SpendEntryFactory,
+    move,
 )
 
 pytestmark = pytest.mark.django_db
@@ -45,25 +46,6 @@ def walk(lead, *stages, by=None):
         )
         previous = stage
     Lead.objects.filter(pk=lead.pk).update(stage=previous, mql_at=lead.created_at)
-
-
-def move(lead, from_stage, to_stage, when, *, by=None, reason="", due=None, took=None):
-    """A transition as `Lead.move_to` writes it: an answer to an MQL carries its pass."""
-    started = None
-    if from_stage == "mql":
-        answered = LeadTransition.objects.filter(lead=lead, to_stage="mql", at__lte=when)
-        started, due = answered.values_list("at", "due_at").latest("at")
-    return LeadTransition.objects.create(
-        lead=lead,
-        from_stage=from_stage,
-        to_stage=to_stage,
-        at=when,
-        actor=by,
-        reason=reason,
-        due_at=due,
-        pass_started_at=started,
-        response_seconds=took,
-    )
 
 
 # --- Campaign performance ---------------------------------------------------------------------

@@ -7,10 +7,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from leads.models import LeadTransition
 from reports import compliance
 from reports.models import ServiceLevelAgreement
-from tests.factories import ActivityFactory, LeadFactory, SLAFactory
+from tests.factories import ActivityFactory, LeadFactory, SLAFactory, move
 
 OCTOBER = dt.date(2026, 10, 1)
 NOW = timezone.make_aware(dt.datetime(2026, 11, 23, 12, 0))
@@ -18,39 +17,6 @@ NOW = timezone.make_aware(dt.datetime(2026, 11, 23, 12, 0))
 
 def at(month, day, hour, minute=0):
     return timezone.make_aware(dt.datetime(2026, month, day, hour, minute))
-
-
-def move(
-    lead,
-    from_stage,
-    to_stage,
-    when,
-    *,
-    by=None,
-    reason="",
-    due=None,
-    sla=None,
-    contact_due=None,
-    decide_due=None,
-):
-    """Write a transition as `Lead.move_to` would: an answer to an MQL carries its pass."""
-    started = None
-    if from_stage == "mql":
-        answered = LeadTransition.objects.filter(lead=lead, to_stage="mql", at__lte=when)
-        started, due = answered.values_list("at", "due_at").latest("at")
-    return LeadTransition.objects.create(
-        lead=lead,
-        from_stage=from_stage,
-        to_stage=to_stage,
-        at=when,
-        actor=by,
-        reason=reason,
-        due_at=due,
-        sla=sla,
-        pass_started_at=started,
-        contact_due_at=contact_due,
-        decide_due_at=decide_due,
-    )
 
 
 @pytest.fixture
