@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from campaigns.models import Campaign, Channel
+from crm.listing import FilterSet
 from crm.roles import Role
 from crm.widgets import DateInput
 
@@ -17,7 +18,7 @@ def campaign_owners():
     )
 
 
-class CampaignFilter(django_filters.FilterSet):
+class CampaignFilter(FilterSet):
     q = django_filters.CharFilter(
         field_name="name", lookup_expr="icontains", label="Search by name"
     )

@@ -28,6 +28,10 @@ class Channel(models.TextChoices):
 
 
 class CampaignQuerySet(models.QuerySet):
+    def choices(self):
+        """For a drop-down: by name, reading only what the option shows."""
+        return self.order_by("name").only("pk", "name")
+
     def visible_to(self, user):
         # Campaign figures are shared: every role reads them, only marketers and managers edit.
         return self if has_role(user, Role.MARKETING, Role.SALES) else self.none()

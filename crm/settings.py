@@ -71,6 +71,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+if env_bool("HANDOFF_SERVER_TIMING", False):
+    # Time and query count in a Server-Timing header, for the benchmark harness.
+    MIDDLEWARE.insert(0, "crm.middleware.ServerTimingMiddleware")
 
 ROOT_URLCONF = "crm.urls"
 WSGI_APPLICATION = "crm.wsgi.application"
@@ -185,6 +188,8 @@ STORAGES = {
 }
 
 # --- Forms ----------------------------------------------------------------------------------
+# Widgets render as Django's own, with <input> written in Python (crm/widgets.py).
+FORM_RENDERER = "crm.widgets.FormRenderer"
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

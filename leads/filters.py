@@ -7,7 +7,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from campaigns.models import Campaign, Channel
+from crm.listing import FilterSet
 from crm.widgets import DateInput
+from leads import search
 from leads.assignment import active_reps
 from leads.models import (
     REASON_LABELS,
@@ -29,16 +31,17 @@ RECYCLE_REASONS = sorted(
 )
 
 
-# The fields the lead lists search in (a lead's name, e-mail and company).
-LEAD_SEARCH = ("first_name", "last_name", "email", "company")
-
-
 class SearchMixin:
-    """The `q` filter of a list: rows where any of `search_fields` contains the words typed."""
+    """The `q` filter of a list. Lists of leads, or of rows that belong to a lead, set
+    `searches_lead` (the path to the lead) and search the lead index (leads/search.py); the
+    others set `search_fields` and keep the rows where one of them contains the text."""
 
     search_fields: tuple[str, ...] = ()
+    searches_lead: str | None = None
 
     def search(self, queryset, name, value):
+        if self.searches_lead is not None:
+            return search.matching(queryset, value, lead=self.searches_lead)
         value = value.strip()
         if not value:
             return queryset
@@ -48,17 +51,21 @@ class SearchMixin:
         return queryset.filter(condition)
 
 
+def campaign_choices():
+    """(id, name) of every campaign, for a filter's drop-down: read as values, since two
+    hundred model instances cost a list page 2 ms."""
+    return list(Campaign.objects.choices().values_list("pk", "name"))
+
+
 def sales_reps():
     return active_reps().order_by("first_name", "last_name", "username")
 
 
-class LeadAttributesFilter(SearchMixin, django_filters.FilterSet):
+class LeadAttributesFilter(SearchMixin, FilterSet):
     """The filters every list of leads offers: search, source, score and capture date."""
 
     q = django_filters.CharFilter(method="search", label="Search name, e-mail or company")
-    campaign = django_filters.ModelChoiceFilter(
-        queryset=lambda request: Campaign.objects.order_by("name"), empty_label="Any campaign"
-    )
+    campaign = django_filters.ChoiceFilter(choices=campaign_choices, empty_label="Any campaign")
     channel = django_filters.ChoiceFilter(choices=Channel.choices, empty_label="Any channel")
     score_min = django_filters.NumberFilter(
         field_name="score", lookup_expr="gte", label="Score at least"
@@ -77,7 +84,7 @@ class LeadAttributesFilter(SearchMixin, django_filters.FilterSet):
         model = Lead
         fields = []
 
-    search_fields = LEAD_SEARCH
+    searches_lead = ""
 
 
 class LeadFilter(LeadAttributesFilter):
@@ -88,30 +95,35 @@ class LeadFilter(LeadAttributesFilter):
     country = django_filters.CharFilter(lookup_expr="iexact")
     ordering = django_filters.OrderingFilter(
         fields=[
+            # Each order has an index to walk (a million leads sort in no time otherwise).
             ("last_name", "name"),
             ("company", "company"),
             ("score", "score"),
-            ("stage", "stage"),
             ("created_at", "created"),
         ],
         widget=forms.HiddenInput,
     )
 
+    def search(self, queryset, name, value):
+        if not search.words_of(value):
+            return queryset
+        # Matches come newest-added first (a chosen order still applies): the index gives ids,
+        # and sorting tens of thousands of "smith"s by creation date took 0.1–0.3 s.
+        return super().search(queryset, name, value).order_by("-pk")
 
-class NurtureFilter(SearchMixin, django_filters.FilterSet):
+
+class NurtureFilter(SearchMixin, FilterSet):
     q = django_filters.CharFilter(method="search", label="Search name, e-mail or company")
     reason = django_filters.ChoiceFilter(
         field_name="stage_reason", choices=lambda: RECYCLE_REASONS, empty_label="Any reason"
     )
-    campaign = django_filters.ModelChoiceFilter(
-        queryset=lambda request: Campaign.objects.order_by("name"), empty_label="Any campaign"
-    )
+    campaign = django_filters.ChoiceFilter(choices=campaign_choices, empty_label="Any campaign")
 
     class Meta:
         model = Lead
         fields = []
 
-    search_fields = LEAD_SEARCH
+    searches_lead = ""
 
 
 class InboxFilter(LeadAttributesFilter):
@@ -159,7 +171,7 @@ def handoff_event(from_stage: str, to_stage: str) -> str:
     }.get(to_stage, to_stage)
 
 
-class HandoffFilter(SearchMixin, django_filters.FilterSet):
+class HandoffFilter(SearchMixin, FilterSet):
     q = django_filters.CharFilter(method="search", label="Search lead name, e-mail or company")
     outcome = django_filters.ChoiceFilter(
         choices=[(key, label) for key, (label, _) in HANDOFF_EVENTS.items()],
@@ -170,10 +182,8 @@ class HandoffFilter(SearchMixin, django_filters.FilterSet):
     reason = django_filters.ChoiceFilter(
         choices=lambda: sorted(REASON_LABELS.items(), key=lambda c: c[1]), empty_label="Any reason"
     )
-    campaign = django_filters.ModelChoiceFilter(
-        field_name="lead__campaign",
-        queryset=lambda request: Campaign.objects.order_by("name"),
-        empty_label="Any campaign",
+    campaign = django_filters.ChoiceFilter(
+        field_name="lead__campaign", choices=campaign_choices, empty_label="Any campaign"
     )
     channel = django_filters.ChoiceFilter(
         field_name="lead__channel", choices=Channel.choices, empty_label="Any channel"
@@ -196,13 +206,13 @@ class HandoffFilter(SearchMixin, django_filters.FilterSet):
         model = LeadTransition
         fields = []
 
-    search_fields = tuple(f"lead__{name}" for name in LEAD_SEARCH)
+    searches_lead = "lead__"
 
     def by_event(self, queryset, name, value):
         return queryset.filter(HANDOFF_EVENTS[value][1]) if value in HANDOFF_EVENTS else queryset
 
 
-class ActivityFilter(django_filters.FilterSet):
+class ActivityFilter(FilterSet):
     author = django_filters.ModelChoiceFilter(
         queryset=lambda request: (
             get_user_model().objects.filter(is_active=True).order_by("first_name", "last_name")
@@ -249,7 +259,7 @@ def by_account_name(queryset, value: str, path: str):
     return queryset.filter(**{f"{path}__name__icontains": value}) if value else queryset
 
 
-class DealAttributesFilter(django_filters.FilterSet):
+class DealAttributesFilter(FilterSet):
     """What the pipeline board and the deal list both filter by."""
 
     owner = django_filters.ModelChoiceFilter(
@@ -327,7 +337,7 @@ class OpportunityFilter(SearchMixin, DealAttributesFilter):
         return super().filter_queryset(queryset)
 
 
-class AccountFilter(SearchMixin, django_filters.FilterSet):
+class AccountFilter(SearchMixin, FilterSet):
     q = django_filters.CharFilter(method="search", label="Search name or website")
     industry = django_filters.CharFilter(lookup_expr="iexact")
     company_size = django_filters.ChoiceFilter(
@@ -359,7 +369,7 @@ class AccountFilter(SearchMixin, django_filters.FilterSet):
         return queryset.filter(customer_since__isnull=(value == "no"))
 
 
-class ProposalFilter(SearchMixin, django_filters.FilterSet):
+class ProposalFilter(SearchMixin, FilterSet):
     q = django_filters.CharFilter(method="search", label="Search title, deal or account")
     state = django_filters.ChoiceFilter(
         choices=[("all", "Any status"), *Proposal.Status.choices],

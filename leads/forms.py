@@ -89,7 +89,7 @@ class LeadForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["phone"].validators.append(PHONE)
-        self.fields["campaign"].queryset = Campaign.objects.order_by("name")
+        self.fields["campaign"].queryset = Campaign.objects.choices()
 
     def clean_email(self):
         email = self.cleaned_data["email"].strip()
@@ -139,7 +139,7 @@ class SendToSalesForm(forms.Form):
 class ImportUploadForm(forms.Form):
     file = forms.FileField(label="CSV file", help_text="UTF-8 text, comma or semicolon separated.")
     campaign = forms.ModelChoiceField(
-        queryset=Campaign.objects.order_by("name"),
+        queryset=Campaign.objects.choices(),
         required=False,
         empty_label="No campaign",
         help_text="The campaign these leads came from, if any.",

@@ -114,7 +114,7 @@ class ReportFilterForm(forms.Form):
         from leads.filters import sales_reps
 
         super().__init__(*args, **kwargs)
-        self.fields["campaign"].queryset = Campaign.objects.order_by("name")
+        self.fields["campaign"].queryset = Campaign.objects.choices()
         self.fields["rep"].queryset = sales_reps()
 
     def clean(self):

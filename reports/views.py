@@ -14,7 +14,7 @@ from django_filters.views import FilterView
 from campaigns.models import Campaign, Channel
 from crm.csvexport import stream_csv
 from crm.errors import TransitionError
-from crm.listing import FilteredListMixin
+from crm.listing import FilteredListMixin, FilterSet
 from crm.roles import Role, RoleRequiredMixin
 from crm.widgets import DateInput
 from leads.filters import sales_reps
@@ -27,7 +27,7 @@ from reports.tables import Column, bar_chart, csv_cell, make_table
 User = get_user_model()
 
 
-class QuotaFilter(django_filters.FilterSet):
+class QuotaFilter(FilterSet):
     rep = django_filters.ModelChoiceFilter(
         queryset=lambda request: sales_reps(), empty_label="Any rep", label="Sales rep"
     )

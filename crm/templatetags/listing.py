@@ -1,7 +1,10 @@
-"""Sortable column headers for list pages that sort through a django-filter OrderingFilter."""
+"""What list pages share: sortable column headers (through a django-filter OrderingFilter) and
+the filter form."""
 
 from django import template
-from django.utils.html import format_html
+from django.forms import CheckboxInput, Select
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -13,7 +16,8 @@ def sortable_th(context, label: str, key: str, css: str = ""):
     request = context["request"]
     current = request.GET.get("ordering", "")
     params = request.GET.copy()
-    params.pop("page", None)
+    for paging in ("page", "after", "before"):  # a new order starts at its first page
+        params.pop(paging, None)
     if current == key:
         params["ordering"], aria, arrow = f"-{key}", "ascending", " ▲"
     elif current == f"-{key}":
@@ -28,3 +32,48 @@ def sortable_th(context, label: str, key: str, css: str = ""):
         label,
         arrow,
     )
+
+
+@register.simple_tag
+def filter_fields(form):
+    """A filter form's fields in Bootstrap's markup, written here rather than through crispy's
+    templates: crispy took 10 ms of a 30 ms list page for eleven fields, this about one."""
+    parts = [str(field) for field in form.hidden_fields()]
+    for error in form.non_field_errors():
+        parts.append(format_html('<div class="alert alert-danger py-2 small">{}</div>', error))
+    for field in form.visible_fields():
+        widget = field.field.widget
+        checkbox = isinstance(widget, CheckboxInput)
+        css = (
+            "form-check-input"
+            if checkbox
+            else "form-select"
+            if isinstance(widget, Select)
+            else "form-control"
+        )
+        if field.errors:
+            css += " is-invalid"
+        attrs = {"class": css}
+        if field.help_text:
+            attrs["aria-describedby"] = f"{field.auto_id}_helptext"
+        control = field.as_widget(attrs=attrs)
+        label = format_html(
+            '<label for="{}" class="{}">{}</label>',
+            field.id_for_label,
+            "form-check-label" if checkbox else "form-label",
+            field.label,
+        )
+        extra = format_html_join(
+            "", '<div class="invalid-feedback d-block">{}</div>', ((e,) for e in field.errors)
+        )
+        if field.help_text:
+            extra += format_html(
+                '<div id="{}_helptext" class="form-text">{}</div>', field.auto_id, field.help_text
+            )
+        if checkbox:
+            parts.append(
+                format_html('<div class="mb-3 form-check">{}{}{}</div>', control, label, extra)
+            )
+        else:
+            parts.append(format_html('<div class="mb-3">{}{}{}</div>', label, control, extra))
+    return mark_safe("\n".join(parts))

@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils import timezone
 
+from crm.links import record_url
 from crm.models import TimeStampedModel
 from crm.roles import Role, has_role, is_manager, is_rep
 from leads.models.base import AppendOnlyModel, CompanySize, to_cents
@@ -52,7 +53,7 @@ class Account(TimeStampedModel):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("leads:account-detail", kwargs={"pk": self.pk})
+        return record_url("leads:account-detail", self.pk)
 
     @property
     def is_customer(self) -> bool:
@@ -210,7 +211,7 @@ class Opportunity(TimeStampedModel):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("leads:opportunity-detail", kwargs={"pk": self.pk})
+        return record_url("leads:opportunity-detail", self.pk)
 
     @property
     def is_open(self) -> bool:

@@ -11,10 +11,10 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
-from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.models import Channel
+from crm.links import record_url
 from crm.models import TimeStampedModel
 from crm.roles import Role, has_role, is_manager, is_marketer, is_rep
 from leads.models.base import AppendOnlyModel, AppendOnlyQuerySet, CompanySize
@@ -207,8 +207,10 @@ class Lead(TimeStampedModel):
             models.Index(fields=["qualified_at"], name="lead_qualified_at_idx"),
             models.Index(fields=["converted_at"], name="lead_converted_at_idx"),
             models.Index(fields=["closed_at"], name="lead_closed_at_idx"),
-            models.Index(Lower("last_name"), Lower("first_name"), name="lead_name_idx"),
-            models.Index(Lower("company"), name="lead_company_idx"),
+            # The lead list's orders, each walked by keyset pagination (crm/pagination.py).
+            models.Index(fields=["last_name", "id"], name="lead_name_order_idx"),
+            models.Index(fields=["company", "id"], name="lead_company_order_idx"),
+            models.Index(fields=["score", "id"], name="lead_score_order_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -233,7 +235,7 @@ class Lead(TimeStampedModel):
         return self.full_name
 
     def get_absolute_url(self):
-        return reverse("leads:lead-detail", kwargs={"pk": self.pk})
+        return record_url("leads:lead-detail", self.pk)
 
     @property
     def full_name(self) -> str:

@@ -19,6 +19,7 @@ from django_filters.views import FilterView
 from crm.csvexport import stream_csv
 from crm.errors import TransitionError
 from crm.listing import FilteredListMixin
+from crm.pagination import KeysetPaginationMixin
 from crm.roles import Role, RoleRequiredMixin, role_required
 from leads import services
 from leads.filters import LeadFilter, NurtureFilter
@@ -37,8 +38,25 @@ from leads.views.common import apply_to_each, back_to, ticked_ids
 # --- Marketing's lead pages ----------------------------------------------------------------------
 
 
-class LeadListView(RoleRequiredMixin, FilteredListMixin, FilterView):
-    """Every lead, for marketing: filters, search, sorting, bulk send to sales, CSV export."""
+# What a row of the lead list shows (and sorts by): nothing else is read.
+LIST_COLUMNS = (
+    "first_name",
+    "last_name",
+    "email",
+    "company",
+    "stage",
+    "score",
+    "created_at",
+    "campaign__name",
+    "owner__username",
+    "owner__first_name",
+    "owner__last_name",
+)
+
+
+class LeadListView(RoleRequiredMixin, FilteredListMixin, KeysetPaginationMixin, FilterView):
+    """Every lead, for marketing: filters, search, sorting, bulk send to sales, CSV export.
+    Paged by cursor: a million leads page as fast at the end as at the start."""
 
     roles = (Role.MARKETING,)
     filterset_class = LeadFilter
@@ -46,7 +64,11 @@ class LeadListView(RoleRequiredMixin, FilteredListMixin, FilterView):
     template_name = "leads/lead_list.html"
 
     def get_queryset(self):
-        return Lead.objects.select_related("campaign", "owner").order_by("-created_at", "-pk")
+        return (
+            Lead.objects.select_related("campaign", "owner")
+            .only(*LIST_COLUMNS)
+            .order_by("-created_at", "-pk")
+        )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
