@@ -46,6 +46,7 @@ RESULTS = ROOT / "bench" / "results"
 PG_BIN = Path("/usr/lib/postgresql")
 PASSWORD = "handoff-demo"
 REP, MANAGER = "sam", "morgan"
+DB = "handoff_bench"
 
 # Budgets (issue 7): list pages at most 10 queries and 10× the floor, detail pages 6× the
 # floor, reports under 1 s on PostgreSQL and 2 s on SQLite, search under 150 ms.
@@ -148,7 +149,7 @@ def start_postgres(directory: Path, port: int) -> str:
             ),
             check=True,
         )
-    url = f"postgres://postgres@127.0.0.1:{port}/handoff_bench"
+    url = f"postgres://postgres@127.0.0.1:{port}/{DB}"
     exists = subprocess.run(
         as_postgres_user(
             [
@@ -160,7 +161,7 @@ def start_postgres(directory: Path, port: int) -> str:
                 "-U",
                 "postgres",
                 "-tAc",
-                "SELECT 1 FROM pg_database WHERE datname = 'handoff_bench'",
+                f"SELECT 1 FROM pg_database WHERE datname = '{DB}'",
             ]
         ),
         capture_output=True,
@@ -170,8 +171,7 @@ def start_postgres(directory: Path, port: int) -> str:
     if not exists:
         subprocess.run(
             as_postgres_user(
-                [pg_bin("createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres"]
-                + ["handoff_bench"]
+                [pg_bin("createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", DB]
             ),
             check=True,
         )
@@ -212,10 +212,7 @@ FIXTURES = """
 from django.contrib.auth import get_user_model
 from campaigns.models import Campaign
 from leads.models import Lead, Opportunity
-try:
-    from crm.pagination import cursor_after
-except ImportError:
-    cursor_after = None
+from crm.pagination import cursor_after
 rep = get_user_model().objects.get(username=%(rep)r)
 lead = Lead.objects.filter(owner=rep).order_by("-pk").first()
 deal = Opportunity.objects.filter(owner=rep).order_by("-pk").first()
@@ -223,10 +220,8 @@ campaign = Campaign.objects.order_by("-pk").first()
 newest = Lead.objects.order_by("-created_at", "-pk")
 first, surname, company = Lead.objects.filter(pk=lead.pk).values_list(
     "first_name", "last_name", "company")[0]
-if cursor_after:
-    deep = {"after": cursor_after(newest[%(deep)d], ("-created_at", "-pk"))}
-else:
-    deep = {"page": %(deep)d // 50 + 1}
+# The page that starts at row N of the list (what ?page=N/50 would be with numbered pages).
+deep = {"after": cursor_after(newest[%(deep)d - 1], ("created_at", "pk"))}
 out = {
     "leads": Lead.objects.count(),
     "lead": lead.pk,
@@ -404,10 +399,14 @@ class Server:
         self.port = free_port()
         self.env = production(env)
         gunicorn = Path(sys.executable).with_name("gunicorn")
-        self.log = tempfile.NamedTemporaryFile("w+", prefix="gunicorn-", suffix=".log")
+        self.log = tempfile.TemporaryFile("w+")  # noqa: SIM115 (read if gunicorn fails)
         self.process = subprocess.Popen(
-            [str(gunicorn), "crm.wsgi", "--workers", str(workers), "--timeout", "600"]
-            + ["--bind", f"127.0.0.1:{self.port}"],
+            [
+                str(gunicorn),
+                "crm.wsgi",
+                *("--workers", str(workers), "--timeout", "600"),
+                *("--bind", f"127.0.0.1:{self.port}"),
+            ],
             cwd=ROOT,
             env=self.env,
             stdout=self.log,

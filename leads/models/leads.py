@@ -179,7 +179,8 @@ class Lead(TimeStampedModel):
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [
-            models.Index(fields=["stage", "owner", "mql_at"], name="lead_inbox_idx"),
+            # The inbox: its tabs' counts and each tab's rows by due time, from the index alone.
+            models.Index(fields=["stage", "owner", "response_due_at", "id"], name="lead_inbox_idx"),
             models.Index(fields=["stage", "response_due_at"], name="lead_due_idx"),
             models.Index(fields=["owner", "stage"], name="lead_owner_stage_idx"),
             models.Index(fields=["campaign", "created_at"], name="lead_campaign_created_idx"),

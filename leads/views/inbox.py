@@ -75,6 +75,9 @@ class InboxView(RoleRequiredMixin, TemplateView):
         )
         base = filterset.qs
         mine = Q(owner__isnull=False) if manager else Q(owner=user)
+        if not manager:
+            # A rep's tabs hold their own leads and the unassigned queue: count only those.
+            base = base.filter(Q(owner=user) | Q(owner__isnull=True))
         mql, sal = Q(stage=Lead.Stage.MQL), Q(stage=Lead.Stage.SAL)
         late = Q(response_due_at__lt=now)
         sections = {
