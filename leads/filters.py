@@ -197,10 +197,9 @@ class HandoffFilter(SearchMixin, FilterSet):
     date_to = django_filters.DateFilter(
         field_name="at", lookup_expr="date__lte", label="On or before", widget=DATE
     )
-    ordering = django_filters.OrderingFilter(
-        fields=[("at", "when"), ("lead__last_name", "lead"), ("took", "took")],
-        widget=forms.HiddenInput,
-    )
+    # Time only: a million-row log sorts by a lead's name or a computed duration in seconds,
+    # not milliseconds (the lead response report ranks response times).
+    ordering = django_filters.OrderingFilter(fields=[("at", "when")], widget=forms.HiddenInput)
 
     class Meta:
         model = LeadTransition

@@ -48,6 +48,23 @@ def day_time(value) -> str:
     return f"{day(value)} {value:%H:%M}"
 
 
+@register.filter(expects_localtime=True)
+def day_month(value) -> str:
+    """`value|date:"j M"` ("23 Nov"), the same way."""
+    if not value:
+        return ""
+    return f"{value.day} {_months()[value.month]}"
+
+
+@register.filter
+def money(value) -> str:
+    """An amount with thousands separators and cents (`floatformat:"2g"` in en-GB: 12,000.00)
+    at a tenth of the cost; an empty string for no amount."""
+    if value is None or value == "":
+        return ""
+    return f"{Decimal(value):,.2f}"
+
+
 @register.filter
 def stage_badge(stage: str) -> str:
     """A lead's or deal's stage as its coloured badge (what includes/_stage.html draws), without

@@ -208,6 +208,8 @@ class Lead(TimeStampedModel):
             models.Index(fields=["qualified_at"], name="lead_qualified_at_idx"),
             models.Index(fields=["converted_at"], name="lead_converted_at_idx"),
             models.Index(fields=["closed_at"], name="lead_closed_at_idx"),
+            # Nurture (recycled leads, latest returns first), paged by keyset.
+            models.Index(fields=["stage", "stage_changed_at", "id"], name="lead_stage_changed_idx"),
             # The lead list's orders, each walked by keyset pagination (crm/pagination.py).
             models.Index(fields=["last_name", "id"], name="lead_name_order_idx"),
             models.Index(fields=["company", "id"], name="lead_company_order_idx"),
@@ -500,6 +502,8 @@ class LeadTransition(AppendOnlyModel):
                 name="transition_to_at_cover_idx",
             ),
             models.Index(fields=["actor", "at"], name="transition_actor_at_idx"),
+            # The handoff log, newest first, paged by keyset.
+            models.Index(fields=["at", "id"], name="transition_at_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -16,6 +16,7 @@ from django_filters.views import FilterView
 
 from crm.csvexport import stream_csv
 from crm.listing import is_filtered
+from crm.pagination import KeysetPaginationMixin
 from crm.roles import Role, RoleRequiredMixin, has_role, role_required
 from leads.filters import ActivityFilter, HandoffFilter, handoff_event
 from leads.models import Activity, LeadTransition
@@ -38,7 +39,7 @@ def handoffs_visible_to(user):
     )
 
 
-class HandoffListView(RoleRequiredMixin, FilterView):
+class HandoffListView(RoleRequiredMixin, KeysetPaginationMixin, FilterView):
     roles = (Role.MARKETING, Role.SALES)
     filterset_class = HandoffFilter
     paginate_by = 50
@@ -92,7 +93,7 @@ def handoff_export(request):
     return stream_csv(f"handoffs-{timezone.localdate():%Y-%m-%d}.csv", header, rows)
 
 
-class ActivityListView(RoleRequiredMixin, FilterView):
+class ActivityListView(RoleRequiredMixin, KeysetPaginationMixin, FilterView):
     roles = (Role.MARKETING, Role.SALES)
     filterset_class = ActivityFilter
     paginate_by = 50

@@ -180,7 +180,7 @@ def lead_bulk_send(request):
     return redirect(back_to(request, "leads:lead-list"))
 
 
-class NurtureView(RoleRequiredMixin, FilterView):
+class NurtureView(RoleRequiredMixin, KeysetPaginationMixin, FilterView):
     """Leads sales sent back, with why and when, ready to be re-sent."""
 
     roles = (Role.MARKETING,)

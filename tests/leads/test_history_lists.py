@@ -96,7 +96,7 @@ def test_handoff_list_query_count_is_flat(
         services.lead_accept(lead=lead, by=rep)
     client.force_login(marketer)
     with django_assert_max_num_queries(10):
-        response = client.get(HANDOFFS, {"ordering": "-took"})
+        response = client.get(HANDOFFS, {"ordering": "when"})
     assert len(response.context["object_list"]) == 50
 
 
