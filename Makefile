@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 LEADS  ?= 100000
 DEALS  ?= 10000
 
-.PHONY: install run test lint format bench bench-reports clean
+.PHONY: install run test lint format bench bench-seed bench-reports clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,9 +37,17 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## Benchmarks (never part of CI): seeding LEADS demo leads, then importing DEALS deals, each into
-## a scratch database.
+## Benchmarks (never part of CI; see bench/README.md).
+## The harness: BENCH_LEADS leads on each of ENGINES (seeded once under bench/data/, PostgreSQL
+## in a cluster of its own), served by gunicorn with 2 workers; every page against /healthz/,
+## CSV export and import, check_sla. Prints a table and writes bench/results/<engine>-<date>.json.
+BENCH_LEADS ?= 1000000
+ENGINES     ?= sqlite postgres
 bench: install
+	$(BIN)/python bench/harness.py --leads $(BENCH_LEADS) $(foreach e,$(ENGINES),--engine $(e))
+
+## Seeding LEADS demo leads, then importing DEALS deals, each into a scratch database.
+bench-seed: install
 	$(BIN)/python bench/seed_timing.py --leads $(LEADS)
 	$(BIN)/python bench/deal_import_timing.py --deals $(DEALS)
 
