@@ -226,7 +226,7 @@ out = {
     "leads": Lead.objects.count(),
     "lead": lead.pk,
     "deal": deal.pk,
-    "campaign": campaign.pk,
+    "campaign": campaign.slug,
     "deep": deep,
     "surname": surname,
     "email_start": f"{first}.{surname}.".lower(),

@@ -25,3 +25,9 @@ def record_url(name: str, pk: int, **fixed: str) -> str:
     an integer pk (`fixed` holds the others, such as an action's name)."""
     before, after = _halves(name, tuple(sorted(fixed.items())), get_script_prefix(), get_urlconf())
     return f"{before}{int(pk)}{after}"
+
+
+def record_urls(name: str, **fixed: str):
+    """A function pk → `record_url(name, pk, **fixed)`, for writing many rows at once."""
+    before, after = _halves(name, tuple(sorted(fixed.items())), get_script_prefix(), get_urlconf())
+    return lambda pk: f"{before}{int(pk)}{after}"

@@ -1,7 +1,7 @@
 """What every filtered list page shares."""
 
 import django_filters
-from django.utils.choices import CallableChoiceIterator
+from django.utils.choices import BaseChoiceIterator, CallableChoiceIterator
 
 from crm.roles import is_manager
 
@@ -37,10 +37,25 @@ class FilteredListMixin:
         return context
 
 
+class OnceChoices(BaseChoiceIterator):
+    """A callable's choices, read when first needed (to validate a value or draw the drop-down)
+    and kept for the rest of the request; a download that never draws the form never reads
+    them."""
+
+    def __init__(self, read):
+        self.read = read
+        self.choices = None
+
+    def __iter__(self):
+        if self.choices is None:
+            self.choices = list(self.read())  # (value, label) pairs, as our callables give
+        yield from self.choices
+
+
 class FilterSet(django_filters.FilterSet):
-    """Every list's filters. Choices read from the database are read once per request (a
-    callable would run for validation and again for the drop-down), after the form copied its
-    fields (copying two hundred campaigns cost a millisecond)."""
+    """Every list's filters. Choices read from the database (callables) are read at most once
+    per request, where Django would read them to validate a value and again for the drop-down;
+    they are set on the form's own fields, after the form copied them."""
 
     @property
     def form(self):
@@ -50,7 +65,7 @@ class FilterSet(django_filters.FilterSet):
                 # django-filter wraps the choices it was given in an iterator of its own.
                 given = getattr(choices, "choices", choices)
                 if callable(given):
-                    field.choices = list(given())
+                    field.choices = OnceChoices(given)
                 elif isinstance(given, CallableChoiceIterator):
-                    field.choices = list(given)
+                    field.choices = OnceChoices(given.func)
         return self._form

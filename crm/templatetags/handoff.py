@@ -11,6 +11,10 @@ register = template.Library()
 
 # Lead and deal stages share the badge styles; their values do not overlap.
 STAGE_LABELS = {**dict(LeadStage.choices), **dict(OpportunityStage.choices)}
+STAGE_BADGES = {
+    stage: format_html('<span class="badge stage stage-{}">{}</span>', stage, label)
+    for stage, label in STAGE_LABELS.items()
+}
 
 
 @register.filter
@@ -69,9 +73,10 @@ def money(value) -> str:
 def stage_badge(stage: str) -> str:
     """A lead's or deal's stage as its coloured badge (what includes/_stage.html draws), without
     `get_stage_display()`, which builds a dict of the choices on every call."""
-    return format_html(
-        '<span class="badge stage stage-{}">{}</span>', stage, STAGE_LABELS.get(stage, stage)
-    )
+    badge = STAGE_BADGES.get(stage)
+    if badge is None:
+        badge = format_html('<span class="badge stage stage-{}">{}</span>', stage, stage)
+    return badge
 
 
 @register.filter

@@ -3,8 +3,12 @@ the filter form."""
 
 from django import template
 from django.forms import CheckboxInput, Select
+from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django_filters.fields import ChoiceIterator
+
+from crm.html import escape
 
 register = template.Library()
 
@@ -56,7 +60,9 @@ def filter_fields(form):
         attrs = {"class": css}
         if field.help_text:
             attrs["aria-describedby"] = f"{field.auto_id}_helptext"
-        control = field.as_widget(attrs=attrs)
+        control = (_select(field, attrs) if type(widget) is Select else None) or field.as_widget(
+            attrs=attrs
+        )
         label = format_html(
             '<label for="{}" class="{}">{}</label>',
             field.id_for_label,
@@ -77,3 +83,29 @@ def filter_fields(form):
         else:
             parts.append(format_html('<div class="mb-3">{}{}{}</div>', label, control, extra))
     return mark_safe("\n".join(parts))
+
+
+def _select(field, attrs) -> str | None:
+    """A single-choice drop-down written straight from the field's choices: Django first
+    builds a dict per option (a list of two hundred campaigns took a millisecond). None for
+    what it does not write (option groups, a null choice)."""
+    chosen = {str(v) for v in field.field.widget.format_value(field.value())}
+    attrs = {"name": field.html_name, **attrs, "id": field.auto_id}
+    html = [f"<select{flatatt(attrs)}>"]
+    choices = field.field.choices
+    if isinstance(choices, ChoiceIterator):  # django-filter's: the empty choice, then the list
+        if choices.field.null_label is not None:
+            return None
+        if choices.field.empty_label is not None:
+            html.append(f'<option value="">{escape(choices.field.empty_label)}</option>')
+        choices = choices.choices
+    for value, label in choices:
+        if isinstance(label, (list, tuple)):  # an optgroup: Django's own rendering
+            return None
+        value = "" if value is None else str(value)
+        selected = " selected" if value in chosen else ""
+        if not value.isdigit():  # ids need no escaping
+            value = escape(value)
+        html.append(f'<option value="{value}"{selected}>{escape(label)}</option>')
+    html.append("</select>")
+    return mark_safe("\n".join(html))

@@ -20,6 +20,7 @@ from crm.pagination import KeysetPaginationMixin
 from crm.roles import Role, RoleRequiredMixin, has_role, role_required
 from leads.filters import ActivityFilter, HandoffFilter, handoff_event
 from leads.models import Activity, LeadTransition
+from leads.rows import activity_rows, handoff_rows
 
 
 def handoffs_visible_to(user):
@@ -52,6 +53,7 @@ class HandoffListView(RoleRequiredMixin, KeysetPaginationMixin, FilterView):
         context = super().get_context_data(**kwargs)
         for transition in context["object_list"]:
             transition.event = handoff_event(transition.from_stage, transition.to_stage)
+        context["rows"] = handoff_rows(context["object_list"])
         context["export_query"] = self.request.GET.urlencode()
         context["filtered"] = is_filtered(self.request)
         return context
@@ -107,3 +109,8 @@ class ActivityListView(RoleRequiredMixin, KeysetPaginationMixin, FilterView):
                 Q(author=user) | Q(lead__owner=user) | Q(opportunity__owner=user)
             )
         return activities.order_by("-occurred_at", "-pk")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["rows"] = activity_rows(context["object_list"])
+        return context

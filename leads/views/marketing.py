@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse_lazy
 from django.utils import timezone
@@ -33,25 +34,10 @@ from leads.models import (
     LeadTransition,
     ScoringRule,
 )
+from leads.rows import LEAD_ROW_FIELDS, lead_rows, nurture_rows
 from leads.views.common import apply_to_each, back_to, ticked_ids
 
 # --- Marketing's lead pages ----------------------------------------------------------------------
-
-
-# What a row of the lead list shows (and sorts by): nothing else is read.
-LIST_COLUMNS = (
-    "first_name",
-    "last_name",
-    "email",
-    "company",
-    "stage",
-    "score",
-    "created_at",
-    "campaign__name",
-    "owner__username",
-    "owner__first_name",
-    "owner__last_name",
-)
 
 
 class LeadListView(RoleRequiredMixin, FilteredListMixin, KeysetPaginationMixin, FilterView):
@@ -63,16 +49,15 @@ class LeadListView(RoleRequiredMixin, FilteredListMixin, KeysetPaginationMixin, 
     paginate_by = 50
     template_name = "leads/lead_list.html"
 
+    row_fields = LEAD_ROW_FIELDS  # the page is read as values, not model instances
+
     def get_queryset(self):
-        return (
-            Lead.objects.select_related("campaign", "owner")
-            .only(*LIST_COLUMNS)
-            .order_by("-created_at", "-pk")
-        )
+        return Lead.objects.order_by("-created_at", "-pk")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["export_query"] = self.request.GET.urlencode()
+        context["rows"] = lead_rows(context["object_list"])
         return context
 
 
@@ -201,6 +186,15 @@ class NurtureView(RoleRequiredMixin, KeysetPaginationMixin, FilterView):
             )
             .order_by("-stage_changed_at", "-pk")
         )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["rows"] = nurture_rows(
+            context["object_list"],
+            csrf_token=get_token(self.request),
+            here=self.request.get_full_path(),
+        )
+        return context
 
 
 # --- Scoring rules -----------------------------------------------------------------------------

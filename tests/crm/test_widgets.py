@@ -71,3 +71,19 @@ def test_server_timing_says_the_query_count(client, manager):
     queries = int(page.split('"')[1].split()[0])
     assert queries >= 3  # the session, the user and the page's own
     assert "app;dur=" in page
+
+
+@pytest.mark.django_db
+def test_a_filter_form_draws_real_drop_downs_with_the_choice_kept(client, manager):
+    from tests.factories import CampaignFactory
+
+    picked = CampaignFactory(name="Spring <Webinar> & more")
+    CampaignFactory(name="Autumn fair")
+    client.force_login(manager)
+    html = client.get(reverse("leads:lead-list"), {"campaign": picked.pk}).content.decode()
+    assert '<select class="form-select" id="id_campaign" name="campaign">' in html
+    assert (
+        f'<option value="{picked.pk}" selected>Spring &lt;Webinar&gt; &amp; more</option>' in html
+    )
+    assert "&lt;select" not in html
+    assert '<option value="">Any campaign</option>' in html
