@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from campaigns.models import Campaign, SpendEntry
+from campaigns.models import Campaign, CampaignTally, SpendEntry
 
 
 class SpendEntryInline(admin.TabularInline):
@@ -38,3 +38,21 @@ class SpendEntryAdmin(admin.ModelAdmin):
     list_select_related = ["campaign"]
     raw_id_fields = ["campaign", "created_by"]
     date_hierarchy = "date"
+
+
+@admin.register(CampaignTally)
+class CampaignTallyAdmin(admin.ModelAdmin):
+    """Read only: the database's triggers keep these counts (migration campaigns 0003)."""
+
+    list_display = ["campaign", "leads", "mqls"]
+    search_fields = ["campaign__name"]
+    list_select_related = ["campaign"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -128,6 +128,24 @@ class Campaign(TimeStampedModel):
             raise ValidationError({"end_date": "The end date must be on or after the start date."})
 
 
+class CampaignTally(models.Model):
+    """How many leads a campaign brought, all time, and how many of them became MQLs.
+
+    Kept by triggers on the lead table (migration 0003), so every way a lead is written counts
+    — a form, a landing page, an import's bulk insert, a bulk promotion, a delete — and the
+    campaign list reads two numbers per campaign where it counted a million leads (2.8 s). A
+    table of its own, so saving a campaign never writes over a count."""
+
+    campaign = models.OneToOneField(
+        Campaign, on_delete=models.CASCADE, primary_key=True, related_name="tally"
+    )
+    leads = models.PositiveIntegerField(default=0)
+    mqls = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.campaign}: {self.leads} leads, {self.mqls} MQLs"
+
+
 class SpendEntry(TimeStampedModel):
     """Money spent on a campaign on one day, so spend per period can be reported."""
 

@@ -3,7 +3,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.messages.views import SuccessMessageMixin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Sum
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
@@ -12,11 +12,10 @@ from django_filters.views import FilterView
 
 from campaigns.filters import CampaignFilter
 from campaigns.forms import CampaignForm, SpendEntryForm
-from campaigns.models import Campaign, SpendEntry
-from crm.db import count_of, sum_of
+from campaigns.models import Campaign, CampaignTally, SpendEntry
+from crm.db import sum_of
 from crm.listing import is_filtered
 from crm.roles import Role, RoleRequiredMixin, role_required
-from leads.models import Lead
 from reports.metrics import MONEY, campaign_figures
 
 
@@ -32,8 +31,9 @@ class CampaignListView(RoleRequiredMixin, FilterView):
             .select_related("owner")
             .annotate(
                 spend=sum_of(SpendEntry.objects.all(), "amount", "campaign"),
-                lead_count=count_of(Lead.objects.all(), "campaign"),
-                mql_count=count_of(Lead.objects.filter(mql_at__isnull=False), "campaign"),
+                # Kept by triggers on the lead table (CampaignTally): no counting here.
+                lead_count=Coalesce(F("tally__leads"), 0),
+                mql_count=Coalesce(F("tally__mqls"), 0),
             )
             .order_by("-start_date", "name")
         )
@@ -48,8 +48,8 @@ class CampaignListView(RoleRequiredMixin, FilterView):
         totals |= SpendEntry.objects.filter(campaign__in=matching).aggregate(
             spend=Coalesce(Sum("amount"), Decimal("0"), output_field=MONEY)
         )
-        totals |= Lead.objects.filter(campaign__in=matching).aggregate(
-            leads=Count("pk"), mqls=Count("pk", filter=Q(mql_at__isnull=False))
+        totals |= CampaignTally.objects.filter(campaign__in=matching).aggregate(
+            leads=Coalesce(Sum("leads"), 0), mqls=Coalesce(Sum("mqls"), 0)
         )
         context["totals"] = totals
         context["filtered"] = is_filtered(self.request)

@@ -36,6 +36,7 @@ _WRITE = frozenset({"view", "add", "change"})
 # Managers hold every permission of the role apps, except on history nobody rewrites: the
 # append-only logs the reports are computed from, and SLA versions (a change is a new version).
 MANAGER_LIMITS = {
+    "campaigns.campaigntally": _READ,  # counted by the database itself
     "leads.leadtransition": _READ,
     "leads.opportunitystagechange": _READ,
     "reports.servicelevelagreement": frozenset({"view", "add"}),

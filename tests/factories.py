@@ -122,6 +122,8 @@ class LeadFactory(factory.django.DjangoModelFactory):
     mql_at = factory.LazyAttribute(
         lambda lead: None if lead.stage == Lead.Stage.NEW else timezone.now()
     )
+    # Every lead past new was an MQL once (as mql_at says).
+    reached_mql = factory.LazyAttribute(lambda lead: lead.stage != Lead.Stage.NEW)
 
 
 class AccountFactory(factory.django.DjangoModelFactory):

@@ -536,7 +536,7 @@ def test_promoting_in_bulk_marks_the_leads_as_having_reached_mql(sla):
 
 
 def test_a_transition_written_directly_keeps_the_flag(rep):
-    lead = LeadFactory(stage=Stage.SQL, owner=rep)
+    lead = LeadFactory(stage=Stage.SQL, owner=rep, reached_mql=False)
     LeadTransition.objects.create(lead=lead, from_stage=Stage.SAL, to_stage=Stage.SQL, actor=rep)
     assert _reached(lead) == (False, False, True)
 
