@@ -112,7 +112,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000; "
-            f"PRAGMA mmap_size={env_int('SQLITE_MMAP_BYTES', 2**30)}; PRAGMA temp_store=MEMORY;"
+            f"PRAGMA mmap_size={env_int('SQLITE_MMAP_BYTES', 2**30)}; PRAGMA temp_store=MEMORY; "
+            "PRAGMA cache_size=-65536;"
         ),
         "transaction_mode": "IMMEDIATE",
     }

@@ -22,7 +22,7 @@ from django.utils import timezone
 from campaigns.models import Campaign, Channel
 from crm.db import Row, allocate_pks, bulk_insert, bulk_update_rows
 from crm.validators import PHONE
-from leads import scoring
+from leads import scoring, search
 from leads.models import CompanySize, Lead
 
 BATCH = 2000
@@ -398,6 +398,8 @@ def run(
                 progress(result.rows, result)
     if batch:
         _write(batch, options, rules, result)
+    if result.created and not options.dry_run:
+        search.tidy()
     if progress:
         progress(result.rows, result)
     return result
@@ -411,14 +413,18 @@ def _write(batch: list[_Parsed], options: Options, rules, result: Result) -> Non
         ids = {p.key[1] for p in batch if p.key[0] == "external_id"}
         existing = {}
         if emails:
-            # Lower(email) is what the unique index holds: this lookup uses it.
-            matches = Lead.objects.annotate(email_lower=Lower("email")).filter(
-                email_lower__in=emails
+            # Lower(email) is what the unique index holds, and the index leaves out empty
+            # addresses: the lookup says so too, or SQLite cannot use the (partial) index and
+            # reads every lead (2 s a batch at a million leads).
+            matches = (
+                Lead.objects.annotate(email_lower=Lower("email"))
+                .filter(email_lower__in=emails)
+                .exclude(email="")
             )
             for lead in matches:
                 existing[("email", lead.email.casefold())] = lead
         if ids:
-            for lead in Lead.objects.filter(external_id__in=ids):
+            for lead in Lead.objects.filter(external_id__in=ids).exclude(external_id=""):
                 existing[("external_id", lead.external_id)] = lead
         now = timezone.now()
         new_rows, changed, in_batch = [], {}, {}

@@ -15,7 +15,7 @@ A word shorter than three letters has no trigram: it is checked row by row on wh
 words found (or, when every word is that short, on the whole table — slow, and rare).
 """
 
-from django.db import connections
+from django.db import connection, connections
 from django.db.models import F, Func, Q, QuerySet, TextField
 from django.db.models.expressions import RawSQL
 
@@ -78,3 +78,19 @@ def matching(queryset: QuerySet, text: str, *, lead: str = "") -> QuerySet:
     for word in short:
         queryset = queryset.filter(_anywhere(word, lead))
     return queryset
+
+
+# Pages of merge work after a bulk write: bounded (a few tenths of a second), so the index's
+# segments stay few without a job of their own.
+MERGE_PAGES = 500
+
+
+def tidy() -> None:
+    """After an import: let SQLite's search index merge the segments the writes left
+    (PostgreSQL's GIN index folds its pending entries in by itself)."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO leads_lead_search(leads_lead_search, rank) VALUES ('merge', %s)",
+                [MERGE_PAGES],
+            )
