@@ -1,21 +1,44 @@
 """Streamed CSV downloads: constant memory whatever the number of rows."""
 
 import csv
+import datetime as dt
+from decimal import Decimal
 
 from django.http import StreamingHttpResponse
+from django.utils.functional import Promise
 
 # A spreadsheet runs a cell that starts with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_FIRST = frozenset(FORMULA_STARTS)
 
 
-def safe_cell(value) -> str:
-    """The cell as text, with formula-looking text defused by a leading apostrophe."""
+def safe_cell(value):
+    """The cell, with formula-looking text defused by a leading apostrophe. Only text can look
+    like a formula: numbers and dates go out as they are (the CSV writer writes their text)."""
     if value is None:
         return ""
-    text = str(value)
-    if text.startswith(FORMULA_STARTS) and not _is_number(text):
-        return "'" + text
-    return text
+    if isinstance(value, Promise):  # a translatable label
+        value = str(value)
+    if not isinstance(value, str):
+        return value
+    if value.startswith(FORMULA_STARTS) and not _is_number(value):
+        return "'" + value
+    return value
+
+
+def _cells(row) -> list:
+    """`safe_cell()` of each cell, the common cases (plain text, numbers, dates, nothing)
+    decided inline: a million rows of eighteen cells spent a third of the download calling it.
+    The CSV writer writes None as an empty cell."""
+    cells = []
+    for value in row:
+        if type(value) is str:
+            if value and value[0] in _FORMULA_FIRST and not _is_number(value):
+                value = "'" + value
+        elif value is not None and not isinstance(value, (int, float, Decimal, dt.date)):
+            value = safe_cell(value)
+        cells.append(value)
+    return cells
 
 
 def _is_number(text: str) -> bool:
@@ -31,15 +54,25 @@ class _Echo:
         return value
 
 
+# Rows sent together: one write per line made a million-row download a million system calls.
+ROWS_PER_CHUNK = 1000
+
+
 def stream_csv(filename: str, header: list[str], rows) -> StreamingHttpResponse:
-    """`rows` is an iterable of sequences, read lazily as the download goes."""
+    """`rows` is an iterable of sequences, read lazily as the download goes and sent a
+    thousand lines at a time (memory stays flat whatever the number of rows)."""
     writer = csv.writer(_Echo())
 
     def lines():
-        yield "\ufeff"  # a BOM, so spreadsheet programs read UTF-8
-        yield writer.writerow(header)
+        yield "\ufeff" + writer.writerow(header)  # a BOM, so spreadsheet programs read UTF-8
+        chunk = []
         for row in rows:
-            yield writer.writerow([safe_cell(value) for value in row])
+            chunk.append(writer.writerow(_cells(row)))
+            if len(chunk) >= ROWS_PER_CHUNK:
+                yield "".join(chunk)
+                chunk = []
+        if chunk:
+            yield "".join(chunk)
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
