@@ -8,6 +8,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 
+from crm.links import record_url
 from crm.roles import Role
 from leads.models import AssignmentCursor, Lead
 
@@ -41,18 +42,26 @@ def next_reps(count: int) -> list:
 
 
 def notify_assigned(lead_ids: list[int]) -> None:
-    """One e-mail per rep listing the MQLs just assigned to them. Call through on_commit."""
-    leads = Lead.objects.filter(pk__in=lead_ids, owner__isnull=False).select_related("owner")
+    """One e-mail per rep listing the MQLs just assigned to them. Call through on_commit.
+    The leads are read as values (an import assigns thousands at a time)."""
+    rows = (
+        Lead.objects.filter(pk__in=lead_ids, owner__isnull=False)
+        .order_by("response_due_at", "pk")
+        .values_list("pk", "owner_id", "first_name", "last_name", "company", "response_due_at")
+    )
     by_rep = defaultdict(list)
-    for lead in leads.order_by("response_due_at", "pk"):
-        by_rep[lead.owner].append(lead)
-    for rep, assigned in by_rep.items():
-        if not rep.email:
+    for row in rows:
+        by_rep[row[1]].append(row)
+    reps = get_user_model().objects.in_bulk(list(by_rep))
+    base = getattr(settings, "HANDOFF_BASE_URL", "").rstrip("/")
+    for rep_id, assigned in by_rep.items():
+        rep = reps.get(rep_id)
+        if rep is None or not rep.email:
             continue
         lines = [
-            f"- {lead} ({lead.company or 'no company'}), due {_when(lead.response_due_at)}: "
-            f"{lead_link(lead)}"
-            for lead in assigned[:50]
+            f"- {f'{first} {last}'.strip()} ({company or 'no company'}), due {_when(due)}: "
+            f"{base}{record_url('leads:lead-detail', pk)}"
+            for pk, _, first, last, company, due in assigned[:50]
         ]
         if len(assigned) > 50:
             lines.append(f"… and {len(assigned) - 50} more in your inbox.")

@@ -204,10 +204,13 @@ def leads_promote_qualified(*, lead_ids=None, rules=None) -> int:
     assigned = []
     for start in range(0, len(ids), PROMOTION_CHUNK):
         chunk = ids[start : start + PROMOTION_CHUNK]
-        # Lock, then re-check the stage: a person may have moved one of them meanwhile.
-        leads = list(
-            Lead.objects.select_for_update().filter(pk__in=chunk, stage=Stage.NEW).order_by("pk")
-        )
+        # Lock, then re-check the stage: a person may have moved one of them meanwhile. (By id
+        # alone in SQL: with the stage in the query, SQLite walked the index of every new lead.)
+        leads = [
+            lead
+            for lead in Lead.objects.select_for_update().filter(pk__in=chunk).order_by("pk")
+            if lead.stage == Stage.NEW
+        ]
         LeadTransition.objects.bulk_create(
             [
                 LeadTransition(
