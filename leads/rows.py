@@ -10,6 +10,7 @@ markup of a row is the constant next to its function.
 
 from django.utils import timezone
 from django.utils.safestring import SafeString
+from django.utils.timesince import timesince
 
 from crm.html import html_format as format_html
 from crm.links import record_urls
@@ -223,3 +224,47 @@ def activity_rows(activities) -> list[SafeString]:
             )
         )
     return rows
+
+
+INBOX_ROW = (
+    '<tr><td><input class="form-check-input" type="checkbox" name="lead" value="{pk}" '
+    'aria-label="Select {name}"></td><td><a href="{url}">{name}</a></td><td>{company}</td>'
+    '<td>{title}</td><td>{campaign}</td><td class="num">{score}</td>'
+    '<td><time datetime="{mql_iso}">{age}</time></td><td>{sla}</td>{owner}</tr>'
+)
+
+
+def inbox_rows(rows, *, show_owner: bool) -> list[SafeString]:
+    """The inbox: (lead, due badge) pairs as rows, the badge ("due in 2 h", css) or, for an
+    accepted lead, how long ago it was accepted."""
+    write, url = _Writer(), record_urls("leads:lead-detail")
+    html = []
+    for lead, badge in rows:
+        mql_at = write.local(lead.mql_at)
+        if badge:
+            sla = format_html('<span class="badge {}">{}</span>', badge[1], badge[0])
+        elif lead.stage == Lead.Stage.SAL:
+            sla = format_html(
+                '<span class="small text-body-secondary">accepted {} ago</span>',
+                timesince(lead.accepted_at) if lead.accepted_at else "",
+            )
+        else:
+            sla = ""
+        owner = format_html("<td>{}</td>", person(lead.owner, "Unassigned")) if show_owner else ""
+        html.append(
+            format_html(
+                INBOX_ROW,
+                pk=lead.pk,
+                name=lead.full_name,
+                url=url(lead.pk),
+                company=lead.company or DASH,
+                title=lead.job_title or DASH,
+                campaign=lead.campaign.name if lead.campaign else DASH,
+                score=lead.score,
+                mql_iso=mql_at.isoformat() if mql_at else "",
+                age=timesince(lead.mql_at) if lead.mql_at else "",
+                sla=sla,
+                owner=owner,
+            )
+        )
+    return html

@@ -173,7 +173,12 @@ class Opportunity(TimeStampedModel):
         ordering = ["expected_close_date", "pk"]
         verbose_name_plural = "opportunities"
         indexes = [
-            models.Index(fields=["owner", "stage"], name="opportunity_owner_stage_idx"),
+            # A rep's deals by stage; with the close date and amount, a quota's attainment (won
+            # in a period) is summed from the index alone.
+            models.Index(
+                fields=["owner", "stage", "closed_date", "amount"],
+                name="opportunity_owner_stage_idx",
+            ),
             models.Index(
                 fields=["stage", "expected_close_date"], name="opportunity_stage_close_idx"
             ),

@@ -22,6 +22,7 @@ from leads.forms import (
 from leads.models import (
     Lead,
 )
+from leads.rows import inbox_rows
 from leads.views.common import apply_to_each, back_to, ticked_ids
 from reports import workhours
 from reports.models import Quota
@@ -113,6 +114,7 @@ class InboxView(RoleRequiredMixin, TemplateView):
             section=key,
             section_title=title,
             rows=rows,
+            row_html=inbox_rows(rows, show_owner=manager),
             page_obj=page,
             is_paginated=page.has_other_pages(),
             show_owner=manager,
