@@ -1,0 +1,65 @@
+"""The long lists write their rows in Python (leads/rows.py): every value escaped, every link
+and label as the templates wrote them."""
+
+import pytest
+from django.urls import reverse
+
+from leads import services
+from tests.factories import ActivityFactory, CampaignFactory, LeadFactory
+
+pytestmark = pytest.mark.django_db
+
+HOSTILE = '<script>alert("x")</script>'
+ESCAPED = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"
+
+
+@pytest.fixture
+def hostile_lead(rep, marketer, sla):
+    campaign = CampaignFactory(name=f"Camp {HOSTILE}")
+    lead = LeadFactory(
+        first_name=HOSTILE, company=f"Co {HOSTILE}", campaign=campaign, owner=rep, stage="new"
+    )
+    services.lead_mark_mql(lead=lead, by=marketer)
+    ActivityFactory(lead=lead, author=rep, body=f"Said {HOSTILE}")
+    return lead
+
+
+@pytest.mark.parametrize(
+    ("who", "url"),
+    [
+        ("manager", "leads:lead-list"),
+        ("manager", "leads:handoff-list"),
+        ("manager", "leads:activity-list"),
+        ("rep", "leads:inbox"),
+    ],
+)
+def test_hostile_text_is_escaped_in_every_row(client, request, hostile_lead, who, url):
+    client.force_login(request.getfixturevalue(who))
+    html = client.get(reverse(url)).content.decode()
+    assert HOSTILE not in html
+    assert ESCAPED in html
+    assert reverse("leads:lead-detail", args=[hostile_lead.pk]) in html
+
+
+def test_a_lead_row_has_its_tick_box_link_badge_and_date(client, manager):
+    lead = LeadFactory(first_name="Ada", last_name="Lovelace", company="", campaign=None)
+    client.force_login(manager)
+    html = client.get(reverse("leads:lead-list")).content.decode()
+    assert f'value="{lead.pk}" id="pick-{lead.pk}" aria-label="Select Ada Lovelace"' in html
+    assert f'<a href="/leads/{lead.pk}/">Ada Lovelace</a>' in html
+    assert '<span class="badge stage stage-new">New</span>' in html
+    assert f"<td>{lead.created_at:%-d %b %Y}</td>" in html
+    assert "<td>—</td>" in html  # no company, no campaign
+
+
+def test_the_nurture_row_re_sends_with_a_token_and_comes_back(client, marketer, rep, sla):
+    lead = LeadFactory(owner=rep, stage="new")
+    services.lead_mark_mql(lead=lead, by=marketer)
+    services.lead_reject(lead=lead, by=rep, reason="not_icp", detail="Too small.")
+    client.force_login(marketer)
+    url = reverse("leads:nurture")
+    html = client.get(url).content.decode()
+    assert f'action="{reverse("leads:lead-send", args=[lead.pk])}"' in html
+    assert 'name="csrfmiddlewaretoken" value="' in html
+    assert f'name="next" value="{url}"' in html
+    assert "Too small." in html
