@@ -45,6 +45,9 @@ class Account(TimeStampedModel):
 
     class Meta:
         ordering = ["name"]
+        # The account list, by name: read in order, so its figures are summed for one page
+        # of accounts rather than for all of them before sorting.
+        indexes = [models.Index(fields=["name", "id"], name="account_name_idx")]
         constraints = [
             models.UniqueConstraint(Lower("name"), name="account_name_unique_ci"),
         ]

@@ -43,8 +43,11 @@ class ProposalStatus(models.TextChoices):
 
 class ProposalQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """The proposals of the deals `user` may read."""
-        return self.filter(opportunity__in=Opportunity.objects.visible_to(user))
+        """The proposals of the deals `user` may read (all of them: no subquery to ask)."""
+        deals = Opportunity.objects.visible_to(user)
+        if deals.query.is_empty() or deals.query.where:
+            return self.filter(opportunity__in=deals)
+        return self
 
     def with_state(self, today: dt.date | None = None):
         """Annotate `state`: the status, with sent proposals past their valid-until date shown as
