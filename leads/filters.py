@@ -162,19 +162,6 @@ HANDOFF_EVENTS = {
 }
 
 
-def handoff_event(from_stage: str, to_stage: str) -> str:
-    if to_stage == "mql":
-        return "Re-sent from nurture" if from_stage == "recycled" else "Sent to sales"
-    if to_stage == "recycled":
-        return "Rejected" if from_stage == "mql" else "Recycled by sales"
-    return {
-        "sal": "Accepted",
-        "sql": "Qualified",
-        "disqualified": "Disqualified",
-        "converted": "Converted",
-    }.get(to_stage, to_stage)
-
-
 class HandoffFilter(SearchMixin, FilterSet):
     q = django_filters.CharFilter(method="search", label="Search lead name, e-mail or company")
     outcome = django_filters.ChoiceFilter(

@@ -15,7 +15,6 @@ from django.utils.timesince import timesince
 from crm.html import html_format as format_html
 from crm.links import record_urls
 from crm.templatetags.handoff import day, day_time, duration, person, stage_badge
-from leads.filters import handoff_event
 from leads.models import Activity, Lead
 
 DASH = "—"
@@ -170,7 +169,7 @@ def handoff_rows(transitions) -> list[SafeString]:
             format_html(
                 HANDOFF_ROW,
                 at=day_time(write.local(t.at)),
-                event=getattr(t, "event", None) or handoff_event(t.from_stage, t.to_stage),
+                event=t.event,
                 url=url(lead.pk),
                 name=lead.full_name,
                 channel=lead.get_channel_display(),

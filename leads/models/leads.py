@@ -418,6 +418,20 @@ def credit(transition) -> None:
     transition.channel = transition.lead.channel
 
 
+def handoff_event(from_stage: str, to_stage: str) -> str:
+    """What a move between two stages is, in the handoff's words ("Rejected", "Accepted")."""
+    if to_stage == "mql":
+        return "Re-sent from nurture" if from_stage == "recycled" else "Sent to sales"
+    if to_stage == "recycled":
+        return "Rejected" if from_stage == "mql" else "Recycled by sales"
+    return {
+        "sal": "Accepted",
+        "sql": "Qualified",
+        "disqualified": "Disqualified",
+        "converted": "Converted",
+    }.get(to_stage, to_stage)
+
+
 class LeadTransition(AppendOnlyModel):
     """One stage change of one lead: who (empty = the system), when, why. Never edited."""
 
@@ -574,6 +588,10 @@ class LeadTransition(AppendOnlyModel):
     @property
     def reason_label(self) -> str:
         return REASON_LABELS.get(self.reason, self.reason)
+
+    @property
+    def event(self) -> str:
+        return handoff_event(self.from_stage, self.to_stage)
 
 
 # --- Activities -------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from crm.csvexport import stream_csv
 from crm.listing import is_filtered
 from crm.pagination import KeysetPaginationMixin
 from crm.roles import Role, RoleRequiredMixin, has_role, role_required
-from leads.filters import ActivityFilter, HandoffFilter, handoff_event
+from leads.filters import ActivityFilter, HandoffFilter
 from leads.models import Activity, LeadTransition
 from leads.rows import activity_rows, handoff_rows
 
@@ -51,8 +51,6 @@ class HandoffListView(RoleRequiredMixin, KeysetPaginationMixin, FilterView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        for transition in context["object_list"]:
-            transition.event = handoff_event(transition.from_stage, transition.to_stage)
         context["rows"] = handoff_rows(context["object_list"])
         context["export_query"] = self.request.GET.urlencode()
         context["filtered"] = is_filtered(self.request)
@@ -68,7 +66,7 @@ def handoff_export(request):
     rows = (
         (
             t.at.isoformat(),
-            handoff_event(t.from_stage, t.to_stage),
+            t.event,
             t.lead.full_name,
             t.lead.email,
             t.lead.campaign.name if t.lead.campaign else "",

@@ -13,7 +13,6 @@ from django.views.generic import (
 from crm.errors import TransitionError
 from crm.roles import Role, RoleRequiredMixin, is_manager, role_required
 from leads import scoring, services
-from leads.filters import handoff_event
 from leads.forms import (
     ActivityEditForm,
     ActivityForm,
@@ -44,8 +43,6 @@ class LeadDetailView(RoleRequiredMixin, DetailView):
         context = super().get_context_data(**kwargs)
         lead = self.object
         transitions = list(lead.transitions.select_related("actor", "sla"))
-        for transition in transitions:
-            transition.event = handoff_event(transition.from_stage, transition.to_stage)
         activities = with_edit_rights(
             lead.activities.select_related("author")[:50], self.request.user
         )
