@@ -23,8 +23,7 @@ def _halves(name: str, fixed: tuple, prefix: str, urlconf) -> tuple[str, str]:
 def record_url(name: str, pk: int, **fixed: str) -> str:
     """`reverse(name, kwargs={"pk": pk, **fixed})` for a URL whose only varying argument is
     an integer pk (`fixed` holds the others, such as an action's name)."""
-    before, after = _halves(name, tuple(sorted(fixed.items())), get_script_prefix(), get_urlconf())
-    return f"{before}{int(pk)}{after}"
+    return record_urls(name, **fixed)(pk)
 
 
 def record_urls(name: str, **fixed: str):

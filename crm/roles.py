@@ -14,6 +14,12 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 
 
+def display_name(first_name: str | None, last_name: str | None, username: str) -> str:
+    """How a person is named on a page: the full name, else the username (what
+    `get_full_name() or get_username()` gives, for a user read as values)."""
+    return f"{first_name} {last_name}".strip() or username
+
+
 class Role(models.TextChoices):
     MARKETING = "Marketing", "Marketer"
     SALES = "Sales", "Sales rep"

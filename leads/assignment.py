@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
-from django.urls import reverse
 
 from crm.links import record_url
 from crm.roles import Role
@@ -53,14 +52,13 @@ def notify_assigned(lead_ids: list[int]) -> None:
     for row in rows:
         by_rep[row[1]].append(row)
     reps = get_user_model().objects.in_bulk(list(by_rep))
-    base = getattr(settings, "HANDOFF_BASE_URL", "").rstrip("/")
     for rep_id, assigned in by_rep.items():
         rep = reps.get(rep_id)
         if rep is None or not rep.email:
             continue
         lines = [
-            f"- {f'{first} {last}'.strip()} ({company or 'no company'}), due {_when(due)}: "
-            f"{base}{record_url('leads:lead-detail', pk)}"
+            f"- {Lead.name_of(first, last)} ({company or 'no company'}), due {_when(due)}: "
+            f"{lead_link(pk)}"
             for pk, _, first, last, company, due in assigned[:50]
         ]
         if len(assigned) > 50:
@@ -75,9 +73,10 @@ def notify_assigned(lead_ids: list[int]) -> None:
         )
 
 
-def lead_link(lead) -> str:
+def lead_link(pk: int) -> str:
+    """The lead page's full address, for an e-mail."""
     base = getattr(settings, "HANDOFF_BASE_URL", "").rstrip("/")
-    return f"{base}{reverse('leads:lead-detail', args=[lead.pk])}"
+    return f"{base}{record_url('leads:lead-detail', pk)}"
 
 
 def _when(moment) -> str:

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, Channel
 from crm.listing import FilterSet
+from crm.roles import display_name
 from crm.widgets import DateInput
 from leads import search
 from leads.assignment import active_reps
@@ -64,7 +65,7 @@ def sales_reps():
 def rep_choices():
     """(id, name) of every active sales rep, for a filter's drop-down, read as values."""
     people = sales_reps().values_list("pk", "first_name", "last_name", "username")
-    return [(pk, f"{first} {last}".strip() or username) for pk, first, last, username in people]
+    return [(pk, display_name(*names)) for pk, *names in people]
 
 
 class LeadAttributesFilter(SearchMixin, FilterSet):

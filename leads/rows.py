@@ -14,6 +14,7 @@ from django.utils.timesince import timesince
 
 from crm.html import html_format as format_html
 from crm.links import record_urls
+from crm.roles import display_name
 from crm.templatetags.handoff import day, day_time, duration, person, stage_badge
 from leads.models import Activity, Lead
 
@@ -43,10 +44,8 @@ class _Writer:
 
     @staticmethod
     def name(first: str | None, last: str | None, username: str | None) -> str:
-        """`person()` of a user read as values: the full name, else the username."""
-        if username is None:
-            return DASH
-        return f"{first} {last}".strip() or username
+        """`person()` of a user read as values."""
+        return DASH if username is None else display_name(first, last, username)
 
 
 def _truncate(text: str, length: int) -> str:
@@ -88,7 +87,7 @@ def lead_rows(leads) -> list[SafeString]:
     write, url = _Writer(), record_urls("leads:lead-detail")
     rows = []
     for lead in leads:
-        name = f"{lead.first_name} {lead.last_name}".strip()
+        name = Lead.name_of(lead.first_name, lead.last_name)
         rows.append(
             format_html(
                 LEAD_ROW,

@@ -60,7 +60,7 @@ def _alert(breach: SlaBreach) -> None:
         subject=f"SLA missed: {lead} was due {breach.due_at:%a %d %b %H:%M} UTC",
         message=(
             f"{lead} ({lead.company or 'no company'}) has waited past its response window.\n"
-            f"Owner: {owner}.\nAccept or reject it now: {assignment.lead_link(lead)}"
+            f"Owner: {owner}.\nAccept or reject it now: {assignment.lead_link(lead.pk)}"
         ),
         from_email=None,
         recipient_list=sorted(recipients),

@@ -5,6 +5,7 @@ from django.utils.dates import MONTHS_3
 from django.utils.html import format_html
 from django.utils.translation import get_language
 
+from crm.roles import display_name
 from leads.models import LeadStage, OpportunityStage
 
 register = template.Library()
@@ -22,7 +23,7 @@ def person(user, fallback: str = "—") -> str:
     """A user's full name, else their username; `fallback` when there is nobody."""
     if user is None:
         return fallback
-    return user.get_full_name() or user.get_username()
+    return display_name(user.first_name, user.last_name, user.get_username())
 
 
 def _months() -> list[str]:

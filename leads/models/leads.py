@@ -263,7 +263,12 @@ class Lead(TimeStampedModel):
 
     @property
     def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip()
+        return self.name_of(self.first_name, self.last_name)
+
+    @staticmethod
+    def name_of(first_name: str, last_name: str) -> str:
+        """A lead's name from its parts (for leads read as values)."""
+        return f"{first_name} {last_name}".strip()
 
     @property
     def stage_reason_label(self) -> str:
