@@ -17,7 +17,7 @@ import binascii
 import datetime as dt
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -140,7 +140,6 @@ class KeysetPage:
     has_previous: bool
     next_cursor: str = ""
     previous_cursor: str = ""
-    keys: list[Key] = field(default_factory=list, repr=False)
     keyset = True
 
     def has_other_pages(self) -> bool:
@@ -169,7 +168,7 @@ def paginate(queryset: QuerySet, params, per_page: int) -> KeysetPage:
         rows = list(rows[: per_page + 1])
         more = len(rows) > per_page
         rows = rows[:per_page][::-1]
-        page = KeysetPage(rows, has_next=before is not None, has_previous=more, keys=keys)
+        page = KeysetPage(rows, has_next=before is not None, has_previous=more)
     else:
         rows = queryset.order_by(*forward_order)
         if after is not None:
@@ -177,7 +176,7 @@ def paginate(queryset: QuerySet, params, per_page: int) -> KeysetPage:
         rows = list(rows[: per_page + 1])
         more = len(rows) > per_page
         rows = rows[:per_page]
-        page = KeysetPage(rows, has_next=more, has_previous=after is not None, keys=keys)
+        page = KeysetPage(rows, has_next=more, has_previous=after is not None)
     if rows:
         names = [key.name for key in keys]
         page.next_cursor = cursor_after(rows[-1], names)

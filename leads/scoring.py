@@ -16,14 +16,9 @@ def active_rules() -> list[ScoringRule]:
 
 
 def rule_values(rule: ScoringRule) -> list[str]:
-    """The rule's value(s), trimmed and case-folded; a list rule splits on commas. Kept on the
-    rule object: an import checks every rule against a hundred thousand leads."""
-    cached = rule.__dict__.get("_match_values")
-    if cached is None or cached[0] != (rule.condition, rule.value):
-        raw = rule.value.split(",") if rule.condition == Condition.IN_LIST else [rule.value]
-        values = [part.strip().casefold() for part in raw if part.strip()]
-        cached = rule.__dict__["_match_values"] = ((rule.condition, rule.value), values)
-    return cached[1]
+    """The rule's value(s), trimmed and case-folded; a list rule splits on commas."""
+    raw = rule.value.split(",") if rule.condition == Condition.IN_LIST else [rule.value]
+    return [part.strip().casefold() for part in raw if part.strip()]
 
 
 def _sizes_at_least(size: str) -> list[str]:

@@ -12,10 +12,8 @@ register = template.Library()
 
 # Lead and deal stages share the badge styles; their values do not overlap.
 STAGE_LABELS = {**dict(LeadStage.choices), **dict(OpportunityStage.choices)}
-STAGE_BADGES = {
-    stage: format_html('<span class="badge stage stage-{}">{}</span>', stage, label)
-    for stage, label in STAGE_LABELS.items()
-}
+BADGE = '<span class="badge stage stage-{}">{}</span>'
+STAGE_BADGES = {stage: format_html(BADGE, stage, label) for stage, label in STAGE_LABELS.items()}
 
 
 @register.filter
@@ -42,7 +40,7 @@ def day(value) -> str:
     """`value|date:"j M Y"` ("23 Nov 2026") at a tenth of its cost: lists format one per row."""
     if not value:
         return ""
-    return f"{value.day} {_months()[value.month]} {value.year}"
+    return f"{day_month(value)} {value.year}"
 
 
 @register.filter(expects_localtime=True)
@@ -74,10 +72,7 @@ def money(value) -> str:
 def stage_badge(stage: str) -> str:
     """A lead's or deal's stage as its coloured badge (what includes/_stage.html draws), without
     `get_stage_display()`, which builds a dict of the choices on every call."""
-    badge = STAGE_BADGES.get(stage)
-    if badge is None:
-        badge = format_html('<span class="badge stage stage-{}">{}</span>', stage, stage)
-    return badge
+    return STAGE_BADGES.get(stage) or format_html(BADGE, stage, stage)
 
 
 @register.filter
