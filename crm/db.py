@@ -41,6 +41,24 @@ def sum_of(
     return Coalesce(Subquery(summed, output_field=money), Decimal("0.00"), output_field=money)
 
 
+class UtcText(models.Func):
+    """A timestamp as "YYYY-MM-DD HH:MM:SS" text in UTC, written by the database: an export
+    of a million rows spent a quarter of its time parsing timestamps only to print them."""
+
+    output_field = models.CharField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # Django stores SQLite timestamps as naive UTC text: its first 19 characters.
+        return self.as_sql(compiler, connection, template="substr(%(expressions)s, 1, 19)")
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')",
+        )
+
+
 class Row(SimpleNamespace):
     """A row on its way to `bulk_insert`: attributes named like the model's fields, related
     objects by their field name. Far cheaper to build than a model instance."""

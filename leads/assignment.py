@@ -1,6 +1,6 @@
 """Round-robin assignment of new MQLs to the active sales reps, and the e-mail that follows."""
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -40,37 +40,58 @@ def next_reps(count: int) -> list:
     return chosen
 
 
+class Digest:
+    """The MQLs assigned to each rep, gathered (from one promotion, or from every batch of an
+    import) and mailed as one e-mail per rep: the count, and the first fifty by due time."""
+
+    SHOWN = 50
+
+    def __init__(self):
+        self.shown = defaultdict(list)
+        self.counts = Counter()
+
+    def add(self, rows) -> None:
+        """`rows`: (pk, owner id, first name, last name, company, response due), due first."""
+        for row in rows:
+            self.counts[row[1]] += 1
+            if len(shown := self.shown[row[1]]) < self.SHOWN:
+                shown.append(row)
+
+    def send(self) -> None:
+        reps = get_user_model().objects.in_bulk(list(self.counts))
+        for rep_id, count in self.counts.items():
+            rep = reps.get(rep_id)
+            if rep is None or not rep.email:
+                continue
+            lines = [
+                f"- {Lead.name_of(first, last)} ({company or 'no company'}), due {_when(due)}: "
+                f"{lead_link(pk)}"
+                for pk, _, first, last, company, due in self.shown[rep_id]
+            ]
+            if count > self.SHOWN:
+                lines.append(f"… and {count - self.SHOWN} more in your inbox.")
+            send_mail(
+                subject=f"{count} new MQL{'s' if count != 1 else ''} for you to accept or reject",
+                message="Accept or reject each one before it is due:\n\n" + "\n".join(lines),
+                from_email=None,
+                recipient_list=[rep.email],
+                fail_silently=True,
+            )
+
+
+DIGEST_FIELDS = ("pk", "owner_id", "first_name", "last_name", "company", "response_due_at")
+
+
 def notify_assigned(lead_ids: list[int]) -> None:
     """One e-mail per rep listing the MQLs just assigned to them. Call through on_commit.
-    The leads are read as values (an import assigns thousands at a time)."""
-    rows = (
+    The leads are read as values (a bulk promotion assigns thousands at a time)."""
+    digest = Digest()
+    digest.add(
         Lead.objects.filter(pk__in=lead_ids, owner__isnull=False)
         .order_by("response_due_at", "pk")
-        .values_list("pk", "owner_id", "first_name", "last_name", "company", "response_due_at")
+        .values_list(*DIGEST_FIELDS)
     )
-    by_rep = defaultdict(list)
-    for row in rows:
-        by_rep[row[1]].append(row)
-    reps = get_user_model().objects.in_bulk(list(by_rep))
-    for rep_id, assigned in by_rep.items():
-        rep = reps.get(rep_id)
-        if rep is None or not rep.email:
-            continue
-        lines = [
-            f"- {Lead.name_of(first, last)} ({company or 'no company'}), due {_when(due)}: "
-            f"{lead_link(pk)}"
-            for pk, _, first, last, company, due in assigned[:50]
-        ]
-        if len(assigned) > 50:
-            lines.append(f"… and {len(assigned) - 50} more in your inbox.")
-        count = len(assigned)
-        send_mail(
-            subject=f"{count} new MQL{'s' if count != 1 else ''} for you to accept or reject",
-            message="Accept or reject each one before it is due:\n\n" + "\n".join(lines),
-            from_email=None,
-            recipient_list=[rep.email],
-            fail_silently=True,
-        )
+    digest.send()
 
 
 def lead_link(pk: int) -> str:

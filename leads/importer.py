@@ -22,10 +22,10 @@ from django.utils import timezone
 from campaigns.models import Campaign, Channel
 from crm.db import Row, allocate_pks, bulk_insert, bulk_update_rows
 from crm.validators import PHONE
-from leads import scoring, search
-from leads.models import CompanySize, Lead
+from leads import assignment, scoring, search
+from leads.models import CompanySize, Lead, LeadTransition
 
-BATCH = 2000
+BATCH = 5000
 MAX_BYTES = 50 * 1024 * 1024
 
 # What a column can be mapped to, with the header names (and synonyms) that suggest it.
@@ -379,34 +379,41 @@ def run(
     options.channel_map = {k.strip().casefold(): v for k, v in options.channel_map.items()}
     result, seen, batch = Result(), set(), []
     rules = scoring.active_rules()
-    for line, cells in enumerate(rows, start=2):
-        if not any(cell.strip() for cell in cells):
-            continue
-        result.rows += 1
-        parsed = parse_row(line, dict(zip(header, cells, strict=False)), options, result.errors)
-        if parsed is None:
-            continue
-        if parsed.key in seen and options.on_duplicate == "skip":
-            result.skipped += 1  # a repeat within the file
-            continue
-        seen.add(parsed.key)
-        batch.append(parsed)
-        if len(batch) >= BATCH:
-            _write(batch, options, rules, result)
-            batch = []
-            if progress:
-                progress(result.rows, result)
-    if batch:
-        _write(batch, options, rules, result)
-    if result.created and not options.dry_run:
-        search.tidy()
+    # The reps' new MQLs from every committed batch, mailed once when the import ends (or
+    # stops): one e-mail per rep for the file, not one per batch. Both steps wait for the
+    # commit, so a caller's own transaction still decides.
+    digest = assignment.Digest()
+    try:
+        for line, cells in enumerate(rows, start=2):
+            if not any(cell.strip() for cell in cells):
+                continue
+            result.rows += 1
+            parsed = parse_row(line, dict(zip(header, cells, strict=False)), options, result.errors)
+            if parsed is None:
+                continue
+            if parsed.key in seen and options.on_duplicate == "skip":
+                result.skipped += 1  # a repeat within the file
+                continue
+            seen.add(parsed.key)
+            batch.append(parsed)
+            if len(batch) >= BATCH:
+                _write(batch, options, rules, result, digest)
+                batch = []
+                if progress:
+                    progress(result.rows, result)
+        if batch:
+            _write(batch, options, rules, result, digest)
+        if result.created and not options.dry_run:
+            search.tidy()
+    finally:
+        transaction.on_commit(digest.send)
     if progress:
         progress(result.rows, result)
     return result
 
 
-def _write(batch: list[_Parsed], options: Options, rules, result: Result) -> None:
-    from leads.services import leads_promote_qualified
+def _write(batch: list[_Parsed], options: Options, rules, result: Result, digest) -> None:
+    from leads.services import Promotion, leads_promote_qualified
 
     with transaction.atomic():
         emails = {p.key[1] for p in batch if p.key[0] == "email"}
@@ -433,7 +440,8 @@ def _write(batch: list[_Parsed], options: Options, rules, result: Result) -> Non
             if lead is None:
                 row = Row(
                     stage=Lead.Stage.NEW,
-                    campaign=options.campaign,
+                    campaign_id=options.campaign.pk if options.campaign else None,
+                    owner_id=None,
                     submission_count=0,
                     score=0,
                     recycle_count=0,
@@ -468,11 +476,32 @@ def _write(batch: list[_Parsed], options: Options, rules, result: Result) -> Non
         for row, pk in zip(new_rows, allocate_pks(Lead, len(new_rows)), strict=True):
             row.pk = pk
             row.score = scoring.score(row, rules)  # after any later row in the file updated it
+        # A new lead that qualifies goes in as an MQL (with its owner, when the SLA assigns in
+        # turn) rather than as a new lead promoted by a second pass over the same rows.
+        promotion = Promotion.in_force(rules) if new_rows else None
+        promoted = []
+        if promotion:
+            promoted = [row for row in new_rows if promotion.sla.check_lead(row).met]
+            owners = promotion.owners(promoted)
+            for row in promoted:
+                row.__dict__.update(promotion.fields)
+                row.owner_id = owners.get(row.pk)
         bulk_insert(Lead, new_rows)
+        if promoted:
+            LeadTransition.objects.insert_rows([promotion.transition(row, Row) for row in promoted])
+            owned = [row for row in promoted if row.owner_id]
+            transaction.on_commit(
+                lambda: digest.add(
+                    [
+                        tuple(getattr(row, name) for name in assignment.DIGEST_FIELDS)
+                        for row in owned
+                    ]
+                )
+            )
+            result.promoted += len(promoted)
         if changed:
             for lead in changed.values():
                 lead.score = scoring.score(lead, rules)
                 lead.updated_at = now
             bulk_update_rows(Lead, list(changed.values()), UPDATABLE)
-        touched = [row.pk for row in new_rows] + list(changed)
-        result.promoted += leads_promote_qualified(lead_ids=touched, rules=rules)
+            result.promoted += leads_promote_qualified(lead_ids=list(changed), rules=rules)

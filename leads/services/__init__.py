@@ -14,6 +14,7 @@ from leads.services.deals import (
 )
 from leads.services.leads import (
     MQL_DECIDERS,
+    Promotion,
     activity_change,
     activity_delete,
     activity_log,
@@ -44,6 +45,7 @@ from leads.services.proposals import (
 
 __all__ = [
     "MQL_DECIDERS",
+    "Promotion",
     "account_find_or_create",
     "activity_change",
     "activity_delete",

@@ -182,20 +182,73 @@ def _qualifying(sla, lead_ids) -> list[int]:
     return sorted(ids)
 
 
+class Promotion:
+    """What making new leads MQLs means at `now` under the SLA in force: the check, the
+    stage fields, the owner (in turn, when the SLA assigns round robin) and the trace row.
+    Both the promotion below and the importer (which inserts qualifying leads as MQLs
+    straight away) use it, so a lead becomes an MQL the same way whichever path it takes."""
+
+    def __init__(self, sla: ServiceLevelAgreement, rules, now: dt.datetime):
+        self.sla, self.rules, self.now = sla, rules, now
+        self.labels = {rule.pk: str(rule) for rule in rules}
+        self.due = workhours.due_at(sla, now, sla.accept_within_hours)
+        self.contact_due = workhours.contact_due_at(sla, now)
+        self.round_robin = sla.assignment == ServiceLevelAgreement.Assignment.ROUND_ROBIN
+        self.fields = {
+            "stage": Stage.MQL,
+            "reached_mql": True,
+            "stage_changed_at": now,
+            "stage_reason": MqlReason.SCORE,
+            "mql_at": now,
+            "response_due_at": self.due,
+            "updated_at": now,
+        }
+
+    @classmethod
+    def in_force(cls, rules=None) -> "Promotion | None":
+        now = timezone.now()
+        sla = ServiceLevelAgreement.objects.in_force_at(now)
+        if sla is None:
+            return None
+        return cls(sla, scoring.active_rules() if rules is None else rules, now)
+
+    def owners(self, leads) -> dict[int, int]:
+        """Lead pk → the rep it goes to, for the unowned `leads` (none unless round robin).
+        Call inside the transaction that writes them (the turn's row stays locked)."""
+        if not self.round_robin:
+            return {}
+        unowned = [lead for lead in leads if lead.owner_id is None]
+        reps = assignment.next_reps(len(unowned))
+        return {lead.pk: rep.pk for lead, rep in zip(unowned, reps, strict=False)}
+
+    def transition(self, lead, make=LeadTransition):
+        """The trace of `lead`'s promotion: a LeadTransition, or with `make=Row` a row for
+        `bulk_insert` (an import's lead is a Row too)."""
+        return make(
+            lead=lead,
+            from_stage=Stage.NEW,
+            to_stage=Stage.MQL,
+            actor=None,
+            at=self.now,
+            reason=MqlReason.SCORE,
+            sla=self.sla,
+            qualification={
+                **self.sla.check_lead(lead).as_trace(),
+                "rules": scoring.trace(lead, self.rules, self.labels),
+            },
+            due_at=self.due,
+            contact_due_at=self.contact_due,
+        )
+
+
 @transaction.atomic
 def leads_promote_qualified(*, lead_ids=None, rules=None) -> int:
     """Every new lead that meets the MQL definition in force becomes an MQL, recorded as the
     system's doing with the rules that matched. Runs in chunks, never one save per lead."""
-    now = timezone.now()
-    sla = ServiceLevelAgreement.objects.in_force_at(now)
-    if sla is None:
+    promotion = Promotion.in_force(rules)
+    if promotion is None:
         return 0
-    rules = scoring.active_rules() if rules is None else rules
-    ids = _qualifying(sla, lead_ids)
-    due = workhours.due_at(sla, now, sla.accept_within_hours)
-    contact_due = workhours.contact_due_at(sla, now)
-    round_robin = sla.assignment == ServiceLevelAgreement.Assignment.ROUND_ROBIN
-    labels = {rule.pk: str(rule) for rule in rules}
+    ids = _qualifying(promotion.sla, lead_ids)
     assigned = []
     for start in range(0, len(ids), PROMOTION_CHUNK):
         chunk = ids[start : start + PROMOTION_CHUNK]
@@ -206,31 +259,8 @@ def leads_promote_qualified(*, lead_ids=None, rules=None) -> int:
             for lead in Lead.objects.select_for_update().filter(pk__in=chunk).order_by("pk")
             if lead.stage == Stage.NEW
         ]
-        LeadTransition.objects.bulk_create(
-            [
-                LeadTransition(
-                    lead=lead,
-                    from_stage=Stage.NEW,
-                    to_stage=Stage.MQL,
-                    actor=None,
-                    at=now,
-                    reason=MqlReason.SCORE,
-                    sla=sla,
-                    qualification={
-                        **sla.check_lead(lead).as_trace(),
-                        "rules": scoring.trace(lead, rules, labels),
-                    },
-                    due_at=due,
-                    contact_due_at=contact_due,
-                )
-                for lead in leads
-            ]
-        )
-        unowned = [lead for lead in leads if lead.owner_id is None]
-        new_owner = {}
-        if round_robin and unowned:
-            for lead, rep in zip(unowned, assignment.next_reps(len(unowned)), strict=False):
-                lead.owner_id = new_owner[lead.pk] = rep.pk
+        LeadTransition.objects.bulk_create([promotion.transition(lead) for lead in leads])
+        new_owner = promotion.owners(leads)
         # One UPDATE per rep taking leads (and one for the rest), the owner set with the stage:
         # a second pass for the owners rewrote the same rows' indexes again.
         groups = defaultdict(list)
@@ -238,16 +268,10 @@ def leads_promote_qualified(*, lead_ids=None, rules=None) -> int:
             groups[new_owner.get(lead.pk)].append(lead.pk)
         for owner_id, pks in groups.items():
             Lead.objects.filter(pk__in=pks).update(
-                stage=Stage.MQL,
-                reached_mql=True,
-                stage_changed_at=now,
-                stage_reason=MqlReason.SCORE,
-                mql_at=now,
-                response_due_at=due,
-                updated_at=now,
+                **promotion.fields,
                 **({"owner_id": owner_id} if owner_id is not None else {}),
             )
-        assigned += [lead.pk for lead in leads if lead.owner_id]
+        assigned += [lead.pk for lead in leads if lead.owner_id or lead.pk in new_owner]
     assignment.after_commit_notify(assigned)
     return len(ids)
 

@@ -18,6 +18,7 @@ from django.views.generic import (
 from django_filters.views import FilterView
 
 from crm.csvexport import stream_csv
+from crm.db import UtcText
 from crm.errors import TransitionError
 from crm.listing import FilteredListMixin
 from crm.pagination import KeysetPaginationMixin
@@ -78,8 +79,8 @@ EXPORT_COLUMNS = [
     ("stage", "Stage"),
     ("owner__username", "Owner"),
     ("external_id", "External id"),
-    ("created_at", "Created"),
-    ("mql_at", "Became MQL"),
+    (UtcText("created_at"), "Created (UTC)"),
+    (UtcText("mql_at"), "Became MQL (UTC)"),
 ]
 
 
@@ -88,7 +89,7 @@ EXPORT_COLUMNS = [
 def lead_export(request):
     """The filtered lead list as CSV, streamed row by row in constant memory."""
     leads = LeadFilter(request.GET, queryset=Lead.objects.order_by("pk")).qs
-    rows = leads.values_list(*(name for name, _ in EXPORT_COLUMNS)).iterator(chunk_size=2000)
+    rows = leads.values_list(*(column for column, _ in EXPORT_COLUMNS)).iterator(chunk_size=2000)
     return stream_csv(
         f"leads-{timezone.localdate():%Y-%m-%d}.csv", [label for _, label in EXPORT_COLUMNS], rows
     )

@@ -3,11 +3,12 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.core import mail
 from django.core.management import CommandError, call_command
 
-from leads import importer
-from leads.models import Lead, ScoringRule
-from tests.factories import CampaignFactory, LeadFactory
+from leads import importer, services
+from leads.models import Lead, LeadTransition, ScoringRule
+from tests.factories import CampaignFactory, LeadFactory, RepFactory, SLAFactory
 
 pytestmark = pytest.mark.django_db
 DATA = Path(__file__).parent / "data"
@@ -212,6 +213,87 @@ def test_imported_leads_are_scored_and_the_qualified_promoted(sla):
     )
     assert result.promoted == 1
     assert Lead.objects.get(email="new@co.example").stage == Lead.Stage.MQL
+
+
+def test_a_qualifying_new_lead_goes_in_as_an_mql_as_the_promotion_would_write_it(
+    django_capture_on_commit_callbacks,
+):
+    SLAFactory()  # round robin, score 50 with e-mail and company
+    reps = [RepFactory(username=f"rep{i}", email=f"rep{i}@example.com") for i in range(2)]
+    ScoringRule.objects.create(field="job_title", condition="contains", value="head", points=60)
+    campaign = CampaignFactory(channel="event")
+    text = (
+        "Email,First Name,Company,Title\n"
+        "a@co.example,A,Co,Head of IT\n"
+        "b@co.example,B,Co,Head of Ops\n"
+        "c@co.example,C,,Head of HR\n"  # no company: not an MQL
+        "d@co.example,D,Co,Intern\n"
+    )
+    mapping = importer.guess_mapping(["Email", "First Name", "Company", "Title"])
+    with django_capture_on_commit_callbacks(execute=True):
+        result = importer.run(text, importer.Options(mapping=mapping, campaign=campaign))
+    assert (result.created, result.promoted) == (4, 2)
+    a, b, c, d = Lead.objects.order_by("email")
+    assert [lead.stage for lead in (a, b, c, d)] == ["mql", "mql", "new", "new"]
+    assert {a.owner, b.owner} == set(reps)
+    assert a.reached_mql
+    assert a.mql_at == a.stage_changed_at
+    assert a.response_due_at
+    assert campaign.tally.mqls == 2
+    assert campaign.tally.leads == 4
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(rep.email for rep in reps)
+    imported = LeadTransition.objects.get(lead=a)
+
+    # The same lead made by hand and promoted by the service leaves the same trace.
+    twin = LeadFactory(
+        email="twin@co.example", company="Co", job_title="Head of IT", campaign=campaign, score=60
+    )
+    services.leads_promote_qualified(lead_ids=[twin.pk])
+    promoted = LeadTransition.objects.get(lead=twin)
+    fields = ["from_stage", "to_stage", "actor", "reason", "sla", "campaign", "channel"]
+    assert [getattr(imported, f) for f in fields] == [getattr(promoted, f) for f in fields]
+    assert imported.qualification == promoted.qualification
+    assert imported.qualification["rules"] == [
+        {"rule": "Job title contains “head”: +60", "points": 60}
+    ]
+    assert imported.due_at == a.response_due_at
+    assert imported.contact_due_at
+    assert LeadTransition.objects.filter(lead__in=[c, d]).count() == 0
+
+
+def test_an_import_in_many_batches_mails_each_rep_once(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(importer, "BATCH", 2)
+    SLAFactory()
+    reps = [RepFactory(username=f"rep{i}", email=f"rep{i}@example.com") for i in range(2)]
+    ScoringRule.objects.create(field="job_title", condition="contains", value="head", points=60)
+    text = "Email,First Name,Company,Title\n" + "".join(
+        f"p{i}@co.example,P{i},Co,Head of IT\n" for i in range(5)
+    )
+    mapping = importer.guess_mapping(["Email", "First Name", "Company", "Title"])
+    with django_capture_on_commit_callbacks(execute=True):
+        result = importer.run(text, importer.Options(mapping=mapping))
+    assert result.promoted == 5
+    subjects = {m.to[0]: m.subject for m in mail.outbox}
+    assert len(mail.outbox) == len(reps)
+    assert sorted(subjects.values()) == [
+        "2 new MQLs for you to accept or reject",
+        "3 new MQLs for you to accept or reject",
+    ]
+    assert "P0" in mail.outbox[0].body or "P0" in mail.outbox[1].body
+
+
+def test_a_known_new_lead_the_file_makes_qualify_is_promoted(sla):
+    ScoringRule.objects.create(field="job_title", condition="contains", value="head", points=60)
+    known = LeadFactory(email="k@co.example", company="Co", job_title="Intern", score=0)
+    text = "Email,First Name,Company,Title\nk@co.example,K,Co,Head of IT\n"
+    mapping = importer.guess_mapping(["Email", "First Name", "Company", "Title"])
+    result = importer.run(text, importer.Options(mapping=mapping))
+    assert (result.updated, result.promoted) == (1, 1)
+    known.refresh_from_db()
+    assert (known.stage, known.score) == ("mql", 60)
+    assert known.transitions.get().to_stage == "mql"
 
 
 def test_dates_in_the_future_and_oversized_values_are_row_errors():

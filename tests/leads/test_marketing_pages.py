@@ -1,4 +1,5 @@
 import csv
+import datetime as dt
 import io
 
 import pytest
@@ -89,6 +90,8 @@ def test_the_export_streams_the_filtered_leads_with_formulas_defused(client, mar
     )
     LeadFactory(first_name="Plain", last_name="Person", score=10, campaign=None)
     client.force_login(marketer)
+    created = dt.datetime(2026, 3, 31, 23, 30, 15, 123456, tzinfo=dt.timezone.utc)
+    Lead.objects.filter(first_name__startswith="=").update(created_at=created)
     response = client.get(EXPORT, {"score_min": 50})
     assert response.streaming
     assert response["Content-Type"] == "text/csv; charset=utf-8"
@@ -98,6 +101,9 @@ def test_the_export_streams_the_filtered_leads_with_formulas_defused(client, mar
     assert len(rows) == 2  # header and the one lead scoring 50 or more
     assert rows[1][1] == '\'=HYPERLINK("http://x")'
     assert rows[1][5] == "'+cmd|' /C calc'!A0"
+    # Timestamps in UTC to the second, the same text from either database.
+    assert rows[0][-2:] == ["Created (UTC)", "Became MQL (UTC)"]
+    assert rows[1][-2:] == ["2026-03-31 23:30:15", ""]
 
 
 def test_the_export_query_count_does_not_grow(client, marketer, django_assert_max_num_queries):
