@@ -20,7 +20,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from campaigns.models import Campaign, Channel
-from crm.db import Row, allocate_pks, bulk_insert, bulk_update_rows
+from crm.db import Row, allocate_pks, bulk_insert, bulk_update_rows, deferred_checkpoints
 from crm.validators import PHONE
 from leads import assignment, scoring, search
 from leads.models import CompanySize, Lead, LeadTransition
@@ -377,39 +377,46 @@ def run(
     if not set(options.mapping) & {"first_name", "full_name"}:
         raise FileProblem("Map a column to First name (or Full name).")
     options.channel_map = {k.strip().casefold(): v for k, v in options.channel_map.items()}
-    result, seen, batch = Result(), set(), []
+    result = Result()
     rules = scoring.active_rules()
     # The reps' new MQLs from every committed batch, mailed once when the import ends (or
     # stops): one e-mail per rep for the file, not one per batch. Both steps wait for the
     # commit, so a caller's own transaction still decides.
     digest = assignment.Digest()
     try:
-        for line, cells in enumerate(rows, start=2):
-            if not any(cell.strip() for cell in cells):
-                continue
-            result.rows += 1
-            parsed = parse_row(line, dict(zip(header, cells, strict=False)), options, result.errors)
-            if parsed is None:
-                continue
-            if parsed.key in seen and options.on_duplicate == "skip":
-                result.skipped += 1  # a repeat within the file
-                continue
-            seen.add(parsed.key)
-            batch.append(parsed)
-            if len(batch) >= BATCH:
-                _write(batch, options, rules, result, digest)
-                batch = []
-                if progress:
-                    progress(result.rows, result)
-        if batch:
-            _write(batch, options, rules, result, digest)
-        if result.created and not options.dry_run:
-            search.tidy()
+        with deferred_checkpoints():
+            _import(header, rows, options, rules, result, digest, progress)
     finally:
         transaction.on_commit(digest.send)
     if progress:
         progress(result.rows, result)
     return result
+
+
+def _import(header, rows, options: Options, rules, result: Result, digest, progress) -> None:
+    """Parse every row, write the good ones batch by batch (each batch one transaction)."""
+    seen, batch = set(), []
+    for line, cells in enumerate(rows, start=2):
+        if not any(cell.strip() for cell in cells):
+            continue
+        result.rows += 1
+        parsed = parse_row(line, dict(zip(header, cells, strict=False)), options, result.errors)
+        if parsed is None:
+            continue
+        if parsed.key in seen and options.on_duplicate == "skip":
+            result.skipped += 1  # a repeat within the file
+            continue
+        seen.add(parsed.key)
+        batch.append(parsed)
+        if len(batch) >= BATCH:
+            _write(batch, options, rules, result, digest)
+            batch = []
+            if progress:
+                progress(result.rows, result)
+    if batch:
+        _write(batch, options, rules, result, digest)
+    if result.created and not options.dry_run:
+        search.tidy()
 
 
 def _write(batch: list[_Parsed], options: Options, rules, result: Result, digest) -> None:
@@ -434,23 +441,23 @@ def _write(batch: list[_Parsed], options: Options, rules, result: Result, digest
             for lead in Lead.objects.filter(external_id__in=ids).exclude(external_id=""):
                 existing[("external_id", lead.external_id)] = lead
         now = timezone.now()
+        # A new lead: the file's values over these (a contact field the file lacks is blank).
+        blank = {
+            **dict.fromkeys(CONTACT_FIELDS, ""),
+            "stage": Lead.Stage.NEW,
+            "campaign_id": options.campaign.pk if options.campaign else None,
+            "owner_id": None,
+            "submission_count": 0,
+            "score": 0,
+            "recycle_count": 0,
+            "created_at": now,
+        }
         new_rows, changed, in_batch = [], {}, {}
         for parsed in batch:
             lead = existing.get(parsed.key) or in_batch.get(parsed.key)
             if lead is None:
-                row = Row(
-                    stage=Lead.Stage.NEW,
-                    campaign_id=options.campaign.pk if options.campaign else None,
-                    owner_id=None,
-                    submission_count=0,
-                    score=0,
-                    recycle_count=0,
-                    created_at=parsed.values.get("created_at", now),
-                    **{k: v for k, v in parsed.values.items() if k != "created_at"},
-                )
+                row = Row(**{**blank, **parsed.values})
                 row.stage_changed_at = row.created_at
-                for name in CONTACT_FIELDS:
-                    setattr(row, name, getattr(row, name, ""))
                 new_rows.append(row)
                 in_batch[parsed.key] = row
                 result.created += 1
@@ -473,9 +480,10 @@ def _write(batch: list[_Parsed], options: Options, rules, result: Result, digest
         if options.dry_run:
             transaction.set_rollback(True)
             return
+        score = scoring.scorer(rules)
         for row, pk in zip(new_rows, allocate_pks(Lead, len(new_rows)), strict=True):
             row.pk = pk
-            row.score = scoring.score(row, rules)  # after any later row in the file updated it
+            row.score = score(row)  # after any later row in the file updated it
         # A new lead that qualifies goes in as an MQL (with its owner, when the SLA assigns in
         # turn) rather than as a new lead promoted by a second pass over the same rows.
         promotion = Promotion.in_force(rules) if new_rows else None
@@ -501,7 +509,7 @@ def _write(batch: list[_Parsed], options: Options, rules, result: Result, digest
             result.promoted += len(promoted)
         if changed:
             for lead in changed.values():
-                lead.score = scoring.score(lead, rules)
+                lead.score = score(lead)
                 lead.updated_at = now
             bulk_update_rows(Lead, list(changed.values()), UPDATABLE)
             result.promoted += leads_promote_qualified(lead_ids=list(changed), rules=rules)

@@ -98,6 +98,12 @@ def score(lead, rules: list[ScoringRule]) -> int:
     return sum(points for _, points in breakdown(lead, rules))
 
 
+def scorer(rules: list[ScoringRule]):
+    """`score` for many leads under the same rules: each rule's predicate looked up once."""
+    tests = [(_predicate(rule), rule.points) for rule in rules]
+    return lambda lead: sum(points for test, points in tests if test(lead))
+
+
 def trace(lead, rules: list[ScoringRule], labels: dict | None = None) -> list[dict]:
     """The matched rules as the transition log keeps them (they may change later). `labels`:
     each rule's text by pk, when tracing many leads (a rule's text takes two choice lookups)."""

@@ -3,10 +3,18 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from campaigns.models import Campaign
-from crm.db import allocate_pks, bulk_insert, count_of, sum_of
+from crm.db import (
+    BULK_CHECKPOINT_PAGES,
+    Row,
+    allocate_pks,
+    bulk_insert,
+    count_of,
+    deferred_checkpoints,
+    sum_of,
+)
 from leads.models import Account, Lead, LeadTransition, Opportunity
 from tests.factories import CampaignFactory, LeadFactory, OpportunityFactory
 
@@ -15,11 +23,13 @@ pytestmark = pytest.mark.django_db
 WHEN = dt.datetime(2026, 3, 1, 14, 30, 15, 123456, tzinfo=dt.timezone(dt.timedelta(hours=2)))
 
 
-def test_bulk_insert_round_trips_every_kind_of_value(rep, sla):
+# Any object with the attributes works; `Row`s take a faster path that must write the same.
+@pytest.mark.parametrize("make", [SimpleNamespace, Row])
+def test_bulk_insert_round_trips_every_kind_of_value(rep, sla, make):
     campaign = CampaignFactory()
     with transaction.atomic():
         (pk,) = allocate_pks(Lead, 1)
-        lead = SimpleNamespace(
+        lead = make(
             pk=pk,
             first_name="Zoë",
             last_name="O'Brien",
@@ -36,9 +46,9 @@ def test_bulk_insert_round_trips_every_kind_of_value(rep, sla):
         bulk_insert(
             LeadTransition,
             [
-                SimpleNamespace(
+                make(
                     pk=transition_pk,
-                    lead_id=pk,
+                    lead=lead,  # a related row, by its key
                     from_stage="new",
                     to_stage="mql",
                     at=WHEN,
@@ -89,3 +99,15 @@ def test_count_of_and_sum_of_do_not_multiply_rows():
     summed = Account.objects.annotate(total=sum_of(Opportunity.objects.all(), "amount", "account"))
     assert summed.get(pk=account.pk).total == Decimal("11.75")
     assert summed.get(pk=account_deals[1].account.pk).total == Decimal("10.50")
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="a SQLite setting")
+def test_deferred_checkpoints_lift_the_wal_limit_and_put_it_back():
+    def limit():
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_autocheckpoint")
+            return cursor.fetchone()[0]
+
+    with deferred_checkpoints():
+        assert limit() == BULK_CHECKPOINT_PAGES
+    assert limit() == 1000
