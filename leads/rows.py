@@ -15,11 +15,12 @@ from django.utils.timesince import timesince
 from crm.html import html_format as format_html
 from crm.links import record_urls
 from crm.roles import display_name
-from crm.templatetags.handoff import day, day_time, duration, person, stage_badge
-from leads.models import Activity, Lead
+from crm.templatetags.handoff import day, day_time, duration, money, person, stage_badge
+from leads.models import Activity, Lead, Opportunity
 
 DASH = "—"
 KINDS = dict(Activity.Kind.choices)
+DEAL_TYPES = dict(Opportunity.Type.choices)
 OUTCOMES = dict(Activity.Outcome.choices)
 SENDABLE = frozenset({Lead.Stage.NEW, Lead.Stage.RECYCLED})
 
@@ -266,3 +267,36 @@ def inbox_rows(rows, *, show_owner: bool) -> list[SafeString]:
             )
         )
     return html
+
+
+DEAL_ROW = (
+    '<tr><td><a href="{url}">{name}</a><div class="small"><a class="link-secondary" '
+    'href="{account_url}">{account}</a> · {type}</div></td><td>{stage}</td>'
+    '<td class="num">{amount}</td><td class="num">{weighted}</td>'
+    '<td class="text-nowrap">{owner}</td><td class="text-nowrap">{close}</td>'
+    '<td class="text-nowrap">{closed}</td></tr>'
+)
+
+
+def deal_rows(deals) -> list[SafeString]:
+    """The deal list: name and account (each a link) and type, stage, amount and weighted
+    amount, owner, expected and actual close. `deals` come with their account and owner."""
+    write = _Writer()
+    url, account_url = record_urls("leads:opportunity-detail"), record_urls("leads:account-detail")
+    return [
+        format_html(
+            DEAL_ROW,
+            url=url(deal.pk),
+            name=deal.name,
+            account_url=account_url(deal.account_id),
+            account=deal.account.name,
+            type=DEAL_TYPES.get(deal.type, deal.type),
+            stage=stage_badge(deal.stage),
+            amount=money(deal.amount),
+            weighted=money(deal.weighted_amount),
+            owner=write.person(deal.owner),
+            close=day(deal.expected_close_date),
+            closed=day(deal.closed_date) or DASH,
+        )
+        for deal in deals
+    ]

@@ -18,6 +18,7 @@ from crm.db import count_of, sum_of
 from crm.errors import TransitionError
 from crm.links import record_url
 from crm.listing import FilteredListMixin, is_filtered
+from crm.pagination import IdsFirstPaginator
 from crm.roles import Role, RoleRequiredMixin, is_manager, role_required
 from leads import services
 from leads.filters import AccountFilter, BoardFilter, OpportunityFilter
@@ -40,6 +41,7 @@ from leads.models import (
     StageProbability,
     to_cents,
 )
+from leads.rows import deal_rows
 from leads.views.common import back_to, with_edit_rights
 
 # How many cards a board column shows; the deal list has the rest.
@@ -137,6 +139,7 @@ class OpportunityListView(RoleRequiredMixin, FilteredListMixin, FilterView):
     filters_by_owner = True
     filterset_class = OpportunityFilter
     paginate_by = 50
+    paginator_class = IdsFirstPaginator
     template_name = "leads/opportunity_list.html"
 
     def get_queryset(self):
@@ -150,6 +153,7 @@ class OpportunityListView(RoleRequiredMixin, FilteredListMixin, FilterView):
         context = super().get_context_data(**kwargs)
         context["showing_open"] = not self.request.GET.get("stage")
         context["totals"] = self.object_list.order_by().totals()
+        context["rows"] = deal_rows(context["object_list"])
         return context
 
 

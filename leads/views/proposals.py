@@ -17,6 +17,7 @@ from django_filters.views import FilterView
 
 from crm.errors import TransitionError
 from crm.listing import FilteredListMixin
+from crm.pagination import IdsFirstPaginator
 from crm.roles import Role, RoleRequiredMixin, role_required
 from leads import services
 from leads.filters import ProposalFilter
@@ -34,6 +35,7 @@ class ProposalListView(RoleRequiredMixin, FilteredListMixin, FilterView):
     filters_by_owner = True
     filterset_class = ProposalFilter
     paginate_by = 50
+    paginator_class = IdsFirstPaginator
     template_name = "leads/proposal_list.html"
 
     def get_queryset(self):

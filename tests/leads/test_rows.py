@@ -1,11 +1,20 @@
 """The long lists write their rows in Python (leads/rows.py): every value escaped, every link
 and label as the templates wrote them."""
 
+import datetime as dt
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
 from leads import services
-from tests.factories import ActivityFactory, CampaignFactory, LeadFactory
+from tests.factories import (
+    AccountFactory,
+    ActivityFactory,
+    CampaignFactory,
+    LeadFactory,
+    OpportunityFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -63,3 +72,23 @@ def test_the_nurture_row_re_sends_with_a_token_and_comes_back(client, marketer, 
     assert 'name="csrfmiddlewaretoken" value="' in html
     assert f'name="next" value="{url}"' in html
     assert "Too small." in html
+
+
+def test_a_deal_row_escapes_its_text_and_shows_its_figures(client, manager, rep):
+    deal = OpportunityFactory(
+        name=f"Deal {HOSTILE}",
+        account=AccountFactory(name=f"Acme {HOSTILE}"),
+        owner=rep,
+        amount=Decimal("12345.60"),
+        probability=25,
+        type="upsell",
+        expected_close_date=dt.date(2026, 12, 4),
+    )
+    client.force_login(manager)
+    html = client.get(reverse("leads:opportunity-list")).content.decode()
+    assert HOSTILE not in html
+    assert f'<a href="/opportunities/{deal.pk}/">Deal {ESCAPED}</a>' in html
+    assert f'href="/accounts/{deal.account_id}/">Acme {ESCAPED}</a> · Upsell' in html
+    assert '<span class="badge stage stage-discovery">Discovery</span>' in html
+    assert '<td class="num">12,345.60</td><td class="num">3,086.40</td>' in html
+    assert '<td class="text-nowrap">4 Dec 2026</td><td class="text-nowrap">—</td>' in html
