@@ -81,7 +81,7 @@ def test_a_filter_form_draws_real_drop_downs_with_the_choice_kept(client, manage
     CampaignFactory(name="Autumn fair")
     client.force_login(manager)
     html = client.get(reverse("leads:lead-list"), {"campaign": picked.pk}).content.decode()
-    assert '<select class="form-select" id="id_campaign" name="campaign">' in html
+    assert '<select class="select form-select" id="id_campaign" name="campaign">' in html
     assert (
         f'<option value="{picked.pk}" selected>Spring &lt;Webinar&gt; &amp; more</option>' in html
     )
