@@ -15,7 +15,7 @@ from django.utils.timesince import timesince
 from crm.html import html_format as format_html
 from crm.links import record_urls
 from crm.roles import display_name
-from crm.templatetags.handoff import day, day_time, duration, money, person, stage_badge
+from crm.templatetags.handoff import day, day_month, day_time, duration, money, person, stage_badge
 from leads.models import Activity, Lead, Opportunity
 
 DASH = "—"
@@ -300,3 +300,92 @@ def deal_rows(deals) -> list[SafeString]:
         )
         for deal in deals
     ]
+
+
+CARD = (
+    '<li class="board-card card mb-2"{drag} data-stage="{stage}"><div class="card-body p-2">'
+    '<a class="fw-semibold stretched-link-none" href="{url}">{name}</a>'
+    '<div class="small">{account}</div>'
+    '<div class="d-flex justify-content-between gap-2 small mt-1">'
+    '<span class="fw-semibold">{amount}</span><span class="text-body-secondary">{owner}</span>'
+    "</div>"
+    '<div class="d-flex justify-content-between gap-2 small text-body-secondary">{close}'
+    "<span>{days}</span></div>{moves}</div></li>"
+)
+CARD_MOVE = (
+    '<form method="post" action="{url}">'
+    '<input type="hidden" name="csrfmiddlewaretoken" value="{csrf}">'
+    '<input type="hidden" name="stage" value="{stage}">'
+    '<input type="hidden" name="next" value="{here}">'
+    '<button type="submit" class="btn {button} btn-sm py-0" aria-label="Move {name} {way} '
+    '{label}">{text}</button></form>'
+)
+
+
+def board_cards(deals, *, previous, following, user, csrf_token: str, here: str, now, today):
+    """A pipeline column's cards: the deal and its account, amount, owner, close date, days in
+    the stage, and (for whoever may move it) a button to the stage before and after.
+    `previous` and `following`: those stages' (value, label), or None at either end."""
+    write, url = _Writer(), record_urls("leads:opportunity-detail")
+    move_url = record_urls("leads:opportunity-action", action="move")
+    cards = []
+    for deal in deals:
+        days = (now - deal.stage_changed_at).days
+        moves = drag = ""
+        if deal.is_sales_actor(user):
+            to = move_url(deal.pk)
+            drag = format_html(' draggable="true" data-move-url="{}"', to)
+            back = on = ""
+            if previous:
+                back = format_html(
+                    CARD_MOVE,
+                    url=to,
+                    csrf=csrf_token,
+                    stage=previous[0],
+                    here=here,
+                    button="btn-outline-secondary",
+                    name=deal.name,
+                    way="back to",
+                    label=previous[1],
+                    text=f"← {previous[1]}",
+                )
+            if following:
+                on = format_html(
+                    CARD_MOVE,
+                    url=to,
+                    csrf=csrf_token,
+                    stage=following[0],
+                    here=here,
+                    button="btn-outline-primary",
+                    name=deal.name,
+                    way="on to",
+                    label=following[1],
+                    text=f"{following[1]} →",
+                )
+            moves = format_html(
+                '<div class="d-flex justify-content-between mt-1">{}{}</div>',
+                back or SafeString("<span></span>"),
+                on,
+            )
+        close = deal.expected_close_date
+        cards.append(
+            format_html(
+                CARD,
+                drag=drag,
+                stage=deal.stage,
+                url=url(deal.pk),
+                name=deal.name,
+                account=deal.account.name,
+                amount=money(deal.amount),
+                owner=write.person(deal.owner),
+                close=format_html(
+                    '<span class="text-danger fw-semibold">Close date passed: {}</span>',
+                    day_month(close),
+                )
+                if close < today
+                else format_html("<span>Closes {}</span>", day(close)),
+                days=f"{days} day{'' if days == 1 else 's'} here",
+                moves=moves,
+            )
+        )
+    return cards

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -16,7 +17,6 @@ from django_filters.views import FilterView
 
 from crm.db import count_of, sum_of
 from crm.errors import TransitionError
-from crm.links import record_url
 from crm.listing import FilteredListMixin, is_filtered
 from crm.pagination import IdsFirstPaginator
 from crm.roles import Role, RoleRequiredMixin, is_manager, role_required
@@ -41,7 +41,7 @@ from leads.models import (
     StageProbability,
     to_cents,
 )
-from leads.rows import deal_rows
+from leads.rows import board_cards, deal_rows
 from leads.views.common import back_to, with_edit_rights
 
 # How many cards a board column shows; the deal list has the rest.
@@ -98,28 +98,34 @@ class PipelineBoardView(RoleRequiredMixin, TemplateView):
             .select_related("account", "owner")
             .order_by("expected_close_date", "pk")
         )
-        now = timezone.now()
         for deal in first_cards:
-            deal.can_move = deal.is_sales_actor(user)
-            deal.move_url = record_url("leads:opportunity-action", deal.pk, action="move")
-            days = (now - deal.stage_changed_at).days
-            deal.days_here = f"{days} day{'' if days == 1 else 's'} here"
             cards[deal.stage].append(deal)
-        context["columns"] = [
-            {
-                "stage": stage,
-                "label": stage.label,
-                "cards": cards[stage],
-                "count": totals.get(stage, {}).get("count", 0),
-                "amount": totals.get(stage, {}).get("amount", 0),
-                "weighted": totals.get(stage, {}).get("weighted", 0),
-                "previous": stages[i - 1] if i else None,
-                "previous_label": stages[i - 1].label if i else "",
-                "next": stages[i + 1] if i + 1 < len(stages) else None,
-                "next_label": stages[i + 1].label if i + 1 < len(stages) else "",
-            }
-            for i, stage in enumerate(stages)
-        ]
+        now, today = timezone.now(), timezone.localdate()
+        csrf_token, here = get_token(self.request), self.request.get_full_path()
+        context["columns"] = []
+        for i, stage in enumerate(stages):
+            previous = stages[i - 1] if i else None
+            following = stages[i + 1] if i + 1 < len(stages) else None
+            context["columns"].append(
+                {
+                    "stage": stage,
+                    "label": stage.label,
+                    "cards": cards[stage],
+                    "card_html": board_cards(
+                        cards[stage],
+                        previous=previous and (previous.value, previous.label),
+                        following=following and (following.value, following.label),
+                        user=user,
+                        csrf_token=csrf_token,
+                        here=here,
+                        now=now,
+                        today=today,
+                    ),
+                    "count": totals.get(stage, {}).get("count", 0),
+                    "amount": totals.get(stage, {}).get("amount", 0),
+                    "weighted": totals.get(stage, {}).get("weighted", 0),
+                }
+            )
         context["board_total"] = {
             key: sum(column[key] for column in context["columns"])
             for key in ("count", "amount", "weighted")
@@ -128,8 +134,6 @@ class PipelineBoardView(RoleRequiredMixin, TemplateView):
         context["filtered"] = is_filtered(self.request)
         context["query"] = self.request.GET.urlencode()
         context["cards_per_column"] = CARDS_PER_COLUMN
-        context["today"] = timezone.localdate()
-        context["here"] = self.request.get_full_path()
         return context
 
 

@@ -92,3 +92,25 @@ def test_a_deal_row_escapes_its_text_and_shows_its_figures(client, manager, rep)
     assert '<span class="badge stage stage-discovery">Discovery</span>' in html
     assert '<td class="num">12,345.60</td><td class="num">3,086.40</td>' in html
     assert '<td class="text-nowrap">4 Dec 2026</td><td class="text-nowrap">—</td>' in html
+
+
+def test_a_board_card_escapes_its_text_and_moves_only_for_sales(client, rep, marketer):
+    deal = OpportunityFactory(
+        name=f"Deal {HOSTILE}",
+        account=AccountFactory(name=f"Acme {HOSTILE}"),
+        owner=rep,
+        stage="demo",
+        expected_close_date=dt.date(2020, 1, 31),
+    )
+    client.force_login(rep)
+    html = client.get(reverse("leads:pipeline")).content.decode()
+    assert HOSTILE not in html
+    move = reverse("leads:opportunity-action", args=[deal.pk, "move"])
+    assert f'draggable="true" data-move-url="{move}" data-stage="demo">' in html
+    assert f'aria-label="Move Deal {ESCAPED} back to Discovery">← Discovery</button>' in html
+    assert f'aria-label="Move Deal {ESCAPED} on to Proposal">Proposal →</button>' in html
+    assert "Close date passed: 31 Jan" in html
+    client.force_login(marketer)  # marketing reads the board; sales moves the deals
+    html = client.get(reverse("leads:pipeline")).content.decode()
+    assert f"Deal {ESCAPED}" in html
+    assert "draggable" not in html
