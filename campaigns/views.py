@@ -13,6 +13,7 @@ from django_filters.views import FilterView
 from campaigns.filters import CampaignFilter
 from campaigns.forms import CampaignForm, SpendEntryForm
 from campaigns.models import Campaign, CampaignTally, SpendEntry
+from campaigns.rows import campaign_rows
 from crm.db import sum_of
 from crm.listing import is_filtered
 from crm.roles import Role, RoleRequiredMixin, role_required
@@ -53,6 +54,7 @@ class CampaignListView(RoleRequiredMixin, FilterView):
         )
         context["totals"] = totals
         context["filtered"] = is_filtered(self.request)
+        context["rows"] = campaign_rows(context["object_list"])
         return context
 
 

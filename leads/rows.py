@@ -8,45 +8,28 @@ at a tenth of the cost. The page templates keep everything else; the
 markup of a row is the constant next to its function.
 """
 
-from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince
 
 from crm.html import html_format as format_html
 from crm.links import record_urls
-from crm.roles import display_name
-from crm.templatetags.handoff import day, day_month, day_time, duration, money, person, stage_badge
-from leads.models import Activity, Lead, Opportunity
+from crm.rows import DASH, Writer
+from crm.templatetags.handoff import (
+    day,
+    day_month,
+    day_time,
+    duration,
+    money,
+    month_year,
+    person,
+    stage_badge,
+)
+from leads.models import Account, Activity, Lead, Opportunity, Proposal
 
-DASH = "—"
 KINDS = dict(Activity.Kind.choices)
 DEAL_TYPES = dict(Opportunity.Type.choices)
 OUTCOMES = dict(Activity.Outcome.choices)
 SENDABLE = frozenset({Lead.Stage.NEW, Lead.Stage.RECYCLED})
-
-
-class _Writer:
-    """What every row of a list needs, looked up once per list rather than once per row: the
-    time zone, links, people's names."""
-
-    def __init__(self):
-        self.zone = timezone.get_current_timezone()
-        self.people = {}
-
-    def local(self, value):
-        return value.astimezone(self.zone) if value is not None else None
-
-    def person(self, user) -> str:
-        if user is None:
-            return DASH
-        if user.pk not in self.people:
-            self.people[user.pk] = person(user)
-        return self.people[user.pk]
-
-    @staticmethod
-    def name(first: str | None, last: str | None, username: str | None) -> str:
-        """`person()` of a user read as values."""
-        return DASH if username is None else display_name(first, last, username)
 
 
 def _truncate(text: str, length: int) -> str:
@@ -85,7 +68,7 @@ def lead_rows(leads) -> list[SafeString]:
     """The all-leads list: a tick box for the leads marketing may send, name and e-mail,
     company, campaign, stage, score, owner and capture date. `leads` are LEAD_ROW_FIELDS
     values (named tuples)."""
-    write, url = _Writer(), record_urls("leads:lead-detail")
+    write, url = Writer(), record_urls("leads:lead-detail")
     rows = []
     for lead in leads:
         name = Lead.name_of(lead.first_name, lead.last_name)
@@ -123,7 +106,7 @@ NURTURE_ROW = (
 
 def nurture_rows(leads, *, csrf_token: str, here: str) -> list[SafeString]:
     """Leads sales sent back: who, when and why, and a button to re-send each."""
-    write, url = _Writer(), record_urls("leads:lead-detail")
+    write, url = Writer(), record_urls("leads:lead-detail")
     send_url = record_urls("leads:lead-send")
     return [
         format_html(
@@ -161,7 +144,7 @@ HANDOFF_ROW = (
 
 def handoff_rows(transitions) -> list[SafeString]:
     """The handoff log: when, what, which lead, its campaign, by whom, why, how long it took."""
-    write, url = _Writer(), record_urls("leads:lead-detail")
+    write, url = Writer(), record_urls("leads:lead-detail")
     rows = []
     for t in transitions:
         lead = t.lead
@@ -196,7 +179,7 @@ ACTIVITY_ROW = (
 
 def activity_rows(activities) -> list[SafeString]:
     """Notes and activities: when, what kind and outcome, on which lead or deal, by whom."""
-    write = _Writer()
+    write = Writer()
     lead_url = record_urls("leads:lead-detail")
     deal_url = record_urls("leads:opportunity-detail")
     rows = []
@@ -236,7 +219,7 @@ INBOX_ROW = (
 def inbox_rows(rows, *, show_owner: bool) -> list[SafeString]:
     """The inbox: (lead, due badge) pairs as rows, the badge ("due in 2 h", css) or, for an
     accepted lead, how long ago it was accepted."""
-    write, url = _Writer(), record_urls("leads:lead-detail")
+    write, url = Writer(), record_urls("leads:lead-detail")
     html = []
     for lead, badge in rows:
         mql_at = write.local(lead.mql_at)
@@ -281,7 +264,7 @@ DEAL_ROW = (
 def deal_rows(deals) -> list[SafeString]:
     """The deal list: name and account (each a link) and type, stage, amount and weighted
     amount, owner, expected and actual close. `deals` come with their account and owner."""
-    write = _Writer()
+    write = Writer()
     url, account_url = record_urls("leads:opportunity-detail"), record_urls("leads:account-detail")
     return [
         format_html(
@@ -326,7 +309,7 @@ def board_cards(deals, *, previous, following, user, csrf_token: str, here: str,
     """A pipeline column's cards: the deal and its account, amount, owner, close date, days in
     the stage, and (for whoever may move it) a button to the stage before and after.
     `previous` and `following`: those stages' (value, label), or None at either end."""
-    write, url = _Writer(), record_urls("leads:opportunity-detail")
+    write, url = Writer(), record_urls("leads:opportunity-detail")
     move_url = record_urls("leads:opportunity-action", action="move")
     cards = []
     for deal in deals:
@@ -389,3 +372,82 @@ def board_cards(deals, *, previous, following, user, csrf_token: str, here: str,
             )
         )
     return cards
+
+
+PROPOSAL_ROW = (
+    '<tr><td><a href="{url}">{title}</a><div class="small"><a class="link-secondary" '
+    'href="{deal_url}">{deal}</a> · {account}</div></td>'
+    '<td class="text-nowrap">{owner}</td>'
+    '<td><span class="badge proposal-{state}">{state_label}</span></td>'
+    '<td class="text-nowrap">{sent}</td><td class="text-nowrap">{valid_until}</td>'
+    '<td class="num">{total}</td></tr>'
+)
+PROPOSAL_STATES = dict(Proposal.Status.choices)
+
+
+def proposal_rows(proposals) -> list[SafeString]:
+    """The proposal list: title (a link), its deal (a link) and account, the deal's owner,
+    state, sent and valid-until dates and total. `proposals` come with their deal, its
+    account and owner."""
+    write = Writer()
+    url, deal_url = record_urls("leads:proposal-detail"), record_urls("leads:opportunity-detail")
+    return [
+        format_html(
+            PROPOSAL_ROW,
+            url=url(proposal.pk),
+            title=str(proposal),
+            deal_url=deal_url(proposal.opportunity_id),
+            deal=proposal.opportunity.name,
+            account=proposal.opportunity.account.name,
+            owner=write.person(proposal.opportunity.owner),
+            state=proposal.state,
+            state_label=PROPOSAL_STATES[proposal.state],
+            sent=day(write.local(proposal.sent_at)) or DASH,
+            valid_until=day(proposal.valid_until),
+            total=money(proposal.total),
+        )
+        for proposal in proposals
+    ]
+
+
+ACCOUNT_ROW = (
+    '<tr><td><a href="{url}">{name}</a>{website}</td><td>{industry}{size}</td>'
+    '<td class="num">{contacts}</td><td class="num">{deals}</td>'
+    '<td class="num">{won}</td><td class="num">{pipeline}</td>'
+    '<td class="text-nowrap">{since}</td></tr>'
+)
+SIZES = dict(Account._meta.get_field("company_size").choices)
+
+
+def account_rows(accounts) -> list[SafeString]:
+    """The account list: name (a link) and website, industry and size, contacts, deals, won
+    revenue, open pipeline and the month it became a customer. `accounts` carry the list's
+    annotations."""
+    url = record_urls("leads:account-detail")
+    return [
+        format_html(
+            ACCOUNT_ROW,
+            url=url(account.pk),
+            name=account.name,
+            website=format_html('<div class="small text-body-secondary">{}</div>', account.website)
+            if account.website
+            else "",
+            industry=account.industry or DASH,
+            size=format_html(
+                '<div class="small text-body-secondary">{} people</div>',
+                SIZES.get(account.company_size, account.company_size),
+            )
+            if account.company_size
+            else "",
+            contacts=account.contact_count,
+            deals=account.deal_count,
+            won=money(account.won_revenue),
+            pipeline=money(account.open_pipeline),
+            since=format_html(
+                '<span class="badge text-bg-success">{}</span>', month_year(account.customer_since)
+            )
+            if account.customer_since
+            else DASH,
+        )
+        for account in accounts
+    ]

@@ -1,4 +1,4 @@
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
 from django.utils.dates import MONTHS_3
@@ -57,6 +57,27 @@ def day_month(value) -> str:
     if not value:
         return ""
     return f"{value.day} {_months()[value.month]}"
+
+
+def month_year(value) -> str:
+    """`value|date:"M Y"` ("Nov 2026")."""
+    if not value:
+        return ""
+    return f"{_months()[value.month]} {value.year}"
+
+
+def short_day(value) -> str:
+    """`value|date:"j M y"` ("23 Nov 26")."""
+    if not value:
+        return ""
+    return f"{day_month(value)} {value:%y}"
+
+
+def whole_money(value) -> str:
+    """`value|floatformat:"0g"` (12,001 for 12,000.50, rounding half up)."""
+    if value is None or value == "":
+        return ""
+    return f"{Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP):,}"
 
 
 @register.filter

@@ -41,7 +41,7 @@ from leads.models import (
     StageProbability,
     to_cents,
 )
-from leads.rows import board_cards, deal_rows
+from leads.rows import account_rows, board_cards, deal_rows
 from leads.views.common import back_to, with_edit_rights
 
 # How many cards a board column shows; the deal list has the rest.
@@ -413,6 +413,7 @@ class AccountListView(RoleRequiredMixin, FilteredListMixin, FilterView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["customer_count"] = self.object_list.filter(customer_since__isnull=False).count()
+        context["rows"] = account_rows(context["object_list"])
         return context
 
 

@@ -23,6 +23,7 @@ from leads import services
 from leads.filters import ProposalFilter
 from leads.forms import ProposalForm, ProposalLineFormSet
 from leads.models import MONEY, Opportunity, Proposal, ProposalLine
+from leads.rows import proposal_rows
 
 DEFAULT_TERMS = "Payment within 30 days of invoice. Prices exclude travel."
 
@@ -52,6 +53,7 @@ class ProposalListView(RoleRequiredMixin, FilteredListMixin, FilterView):
         context["totals"] = self.object_list.order_by().aggregate(
             count=Count("pk"), total=Coalesce(Sum("total"), 0, output_field=MONEY)
         )
+        context["rows"] = proposal_rows(context["object_list"])
         return context
 
 

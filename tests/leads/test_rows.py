@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from leads import services
 from tests.factories import (
@@ -14,6 +15,7 @@ from tests.factories import (
     CampaignFactory,
     LeadFactory,
     OpportunityFactory,
+    ProposalFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -114,3 +116,39 @@ def test_a_board_card_escapes_its_text_and_moves_only_for_sales(client, rep, mar
     html = client.get(reverse("leads:pipeline")).content.decode()
     assert f"Deal {ESCAPED}" in html
     assert "draggable" not in html
+
+
+def test_a_proposal_row_escapes_its_text_and_shows_state_dates_and_total(client, manager, rep):
+    deal = OpportunityFactory(name=f"Deal {HOSTILE}", owner=rep)
+    proposal = ProposalFactory(
+        opportunity=deal,
+        title=f"Offer {HOSTILE}",
+        total=Decimal("1234.50"),
+        valid_until=dt.date(2027, 2, 3),
+    )
+    client.force_login(manager)
+    html = client.get(reverse("leads:proposal-list")).content.decode()
+    assert HOSTILE not in html
+    assert f'<a href="/proposals/{proposal.pk}/">Offer {ESCAPED} (v1)</a>' in html
+    assert f'href="/opportunities/{deal.pk}/">Deal {ESCAPED}</a>' in html
+    assert '<span class="badge proposal-draft">Draft</span>' in html
+    assert '<td class="text-nowrap">—</td><td class="text-nowrap">3 Feb 2027</td>' in html
+    assert '<td class="num">1,234.50</td>' in html
+
+
+def test_an_account_row_shows_its_figures_and_customer_month(client, manager, rep):
+    account = AccountFactory(
+        name=f"Acme {HOSTILE}", website="https://acme.example", company_size="51-200"
+    )
+    OpportunityFactory(account=account, owner=rep, amount=Decimal("5000.00"))
+    won = OpportunityFactory(account=account, owner=rep, amount=Decimal("7000.00"))
+    services.opportunity_close_won(opportunity=won, by=rep)
+    client.force_login(manager)
+    html = client.get(reverse("leads:account-list")).content.decode()
+    assert HOSTILE not in html
+    assert f'<a href="/accounts/{account.pk}/">Acme {ESCAPED}</a>' in html
+    assert '<div class="small text-body-secondary">https://acme.example</div>' in html
+    assert "51–200 people" in html or "51-200 people" in html
+    assert '<td class="num">7,000.00</td><td class="num">5,000.00</td>' in html
+    today = timezone.localdate()
+    assert f'<span class="badge text-bg-success">{today:%b %Y}</span>' in html
