@@ -125,8 +125,14 @@ def field_html(field: BoundField, *, required_marks: bool = True) -> SafeString:
     """One visible field: label, control, errors, help text."""
     widget = field.field.widget
     attrs = {}
+    # Screen readers announce the errors and the help with the control.
+    described = [f"error_{i}_{field.auto_id}" for i in range(1, len(field.errors) + 1)]
     if field.help_text:
-        attrs["aria-describedby"] = f"{field.auto_id}_helptext"
+        described.append(f"{field.auto_id}_helptext")
+    if described:
+        attrs["aria-describedby"] = " ".join(described)
+    if field.errors:
+        attrs["aria-invalid"] = "true"
     if isinstance(widget, RadioSelect):
         return _choices(field, attrs)
     checkbox = isinstance(widget, CheckboxInput)

@@ -62,6 +62,9 @@ def test_errors_show_next_to_their_field_and_for_the_whole_form():
     assert not form.is_valid()
     html = _render(form)
     assert 'class="textinput form-control is-invalid"' in html
+    # The control points at its error and its help, and says it is invalid.
+    assert 'aria-describedby="error_1_id_name id_name_helptext"' in html
+    assert 'aria-invalid="true"' in html
     assert (
         '<span id="error_1_id_name" class="invalid-feedback"><strong>This field is required.'
         in html
