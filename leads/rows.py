@@ -8,6 +8,8 @@ at a tenth of the cost. The page templates keep everything else; the
 markup of a row is the constant next to its function.
 """
 
+from functools import partial
+
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince
 
@@ -305,6 +307,22 @@ CARD_MOVE = (
 )
 
 
+def _card_move(url, csrf_token, here, name, stage, label, *, back: bool) -> SafeString:
+    """A card's button to the stage before (`back`) or after."""
+    return format_html(
+        CARD_MOVE,
+        url=url,
+        csrf=csrf_token,
+        stage=stage,
+        here=here,
+        button="btn-outline-secondary" if back else "btn-outline-primary",
+        name=name,
+        way="back to" if back else "on to",
+        label=label,
+        text=f"← {label}" if back else f"{label} →",
+    )
+
+
 def board_cards(deals, *, previous, following, user, csrf_token: str, here: str, now, today):
     """A pipeline column's cards: the deal and its account, amount, owner, close date, days in
     the stage, and (for whoever may move it) a button to the stage before and after.
@@ -318,33 +336,9 @@ def board_cards(deals, *, previous, following, user, csrf_token: str, here: str,
         if deal.is_sales_actor(user):
             to = move_url(deal.pk)
             drag = format_html(' draggable="true" data-move-url="{}"', to)
-            back = on = ""
-            if previous:
-                back = format_html(
-                    CARD_MOVE,
-                    url=to,
-                    csrf=csrf_token,
-                    stage=previous[0],
-                    here=here,
-                    button="btn-outline-secondary",
-                    name=deal.name,
-                    way="back to",
-                    label=previous[1],
-                    text=f"← {previous[1]}",
-                )
-            if following:
-                on = format_html(
-                    CARD_MOVE,
-                    url=to,
-                    csrf=csrf_token,
-                    stage=following[0],
-                    here=here,
-                    button="btn-outline-primary",
-                    name=deal.name,
-                    way="on to",
-                    label=following[1],
-                    text=f"{following[1]} →",
-                )
+            move = partial(_card_move, to, csrf_token, here, deal.name)
+            back = move(*previous, back=True) if previous else ""
+            on = move(*following, back=False) if following else ""
             moves = format_html(
                 '<div class="d-flex justify-content-between mt-1">{}{}</div>',
                 back or SafeString("<span></span>"),
