@@ -70,15 +70,19 @@ class InboxView(RoleRequiredMixin, TemplateView):
         manager = is_manager(user)
         filterset = InboxFilter(
             self.request.GET,
-            queryset=Lead.objects.filter(stage__in=[Lead.Stage.MQL, Lead.Stage.SAL]),
+            queryset=Lead.objects.all(),
             request=self.request,
             manager=manager,
         )
-        base = filterset.qs
+        # The filters, over every lead: each section names its own stage. (The counts read the
+        # two inbox stages; with that condition repeated in a section's list, PostgreSQL took
+        # the list for 22 rows where it holds thousands and sorted them all.)
+        scope = filterset.qs
         mine = Q(owner__isnull=False) if manager else Q(owner=user)
         if not manager:
             # A rep's tabs hold their own leads and the unassigned queue: count only those.
-            base = base.filter(Q(owner=user) | Q(owner__isnull=True))
+            scope = scope.filter(Q(owner=user) | Q(owner__isnull=True))
+        base = scope.filter(stage__in=[Lead.Stage.MQL, Lead.Stage.SAL])
         mql, sal = Q(stage=Lead.Stage.MQL), Q(stage=Lead.Stage.SAL)
         late = Q(response_due_at__lt=now)
         sections = {
@@ -101,7 +105,7 @@ class InboxView(RoleRequiredMixin, TemplateView):
         if key not in sections:
             key = "to-accept"
         title, condition, order = sections[key]
-        leads = base.filter(condition).select_related("campaign", "owner").order_by(*order)
+        leads = scope.filter(condition).select_related("campaign", "owner").order_by(*order)
         paginator = Paginator(leads, INBOX_PAGE_SIZE)
         paginator.count = counts[key.replace("-", "_")]  # already counted with the others
         page = paginator.get_page(self.request.GET.get("page"))

@@ -207,3 +207,8 @@ def test_a_rep_sees_only_their_own_deals(rep, other_rep, marketer):
     theirs = OpportunityFactory(owner=other_rep)
     assert list(Opportunity.objects.visible_to(rep)) == [mine]
     assert set(Opportunity.objects.visible_to(marketer)) == {mine, theirs}
+
+
+def test_the_open_deal_index_covers_exactly_the_open_stages():
+    (index,) = [i for i in Opportunity._meta.indexes if i.name == "opportunity_open_close_idx"]
+    assert index.condition.children == [("stage__in", list(Opportunity.OPEN_STAGES))]
