@@ -6,6 +6,7 @@ others are written in batches. New leads go in through the fast bulk path; known
 e-mail, else same external id) are updated or skipped, as asked.
 """
 
+import copy
 import csv
 import datetime as dt
 import io
@@ -14,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
+from django.core.validators import EmailValidator
 from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -195,6 +196,26 @@ def guess_mapping(header: list[str], fields: dict | None = None) -> dict[str, st
     return mapping
 
 
+def _eager(pattern):
+    """A lazily compiled pattern of Django's, compiled now."""
+    return re.compile(pattern.pattern, pattern.flags)
+
+
+class _EmailCheck(EmailValidator):
+    """Django's e-mail check with its patterns compiled up front: Django keeps them as lazy
+    objects, and reaching them through the proxy was a fifth of the check over 100,000 rows."""
+
+    user_regex = _eager(EmailValidator.user_regex)
+    domain_regex = _eager(EmailValidator.domain_regex)
+    literal_regex = _eager(EmailValidator.literal_regex)
+
+
+validate_email = _EmailCheck()
+# The shared phone check, its pattern compiled up front for the same reason.
+validate_phone = copy.copy(PHONE)
+validate_phone.regex = _eager(PHONE.regex)
+
+
 # --- Parsing one value --------------------------------------------------------------------------
 
 _DATE = re.compile(
@@ -341,7 +362,7 @@ def parse_row(
                 validate_email(raw)
                 values["email"] = raw
             elif name == "phone":
-                PHONE(raw)
+                validate_phone(raw)
                 values["phone"] = raw
             elif name == "company_size":
                 values["company_size"] = parse_company_size(raw)

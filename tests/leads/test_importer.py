@@ -4,7 +4,9 @@ from pathlib import Path
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
+from django.core.validators import validate_email
 
 from leads import importer, services
 from leads.models import Lead, LeadTransition, ScoringRule
@@ -363,3 +365,31 @@ def test_the_import_command_refuses_bad_options(args, message):
 def test_the_import_command_refuses_a_missing_file(tmp_path):
     with pytest.raises(CommandError, match="Cannot read"):
         call_command("import_leads", str(tmp_path / "nope.csv"), stdout=StringIO())
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "a@b.example",
+        "bad@",
+        "x@localhost",
+        "a@[127.0.0.1]",
+        "a@[IPv6:::1]",
+        "ünï@exämple.com",
+        "a@exämple.com",
+        '"q t"@x.org',
+        "a..b@x.org",
+        "a@-x.org",
+        "a@x",
+        "a" * 70 + "@x.org",
+    ],
+)
+def test_the_import_checks_addresses_exactly_as_django_does(address):
+    def accepts(check):
+        try:
+            check(address)
+        except ValidationError:
+            return False
+        return True
+
+    assert accepts(importer.validate_email) == accepts(validate_email)
