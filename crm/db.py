@@ -86,20 +86,53 @@ def _adapter(field, vendor: str):
     return None
 
 
-def _getter(field, sample):
-    """How to read `field`'s value off a row: a model instance or any object with attributes.
-    A foreign key may be given as `<name>_id` or as the related object (its `pk` is read)."""
+def _source(field, sample, vendor: str, now):
+    """Where `bulk_insert` reads `field` off a row and how it converts it: (attribute, default
+    when the row lacks it, converter or None). Rows are model instances or any objects with
+    attributes; a foreign key may be given as `<name>_id` or as the related object (its `pk`
+    is read); auto-now fields left empty take `now`."""
+    adapt = _adapter(field, vendor)
     if field.primary_key:
-        return lambda row: row.pk
+        return "pk", None, adapt
     if field.is_relation and not hasattr(sample, field.attname):
-        name = field.name
-        return lambda row: None if (related := getattr(row, name, None)) is None else related.pk
-    attname = field.attname
+        return field.name, None, (lambda v, a=adapt: a(_pk_of(v))) if adapt else _pk_of
     if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-        now = dj_timezone.now()
-        return lambda row: getattr(row, attname, None) or now
-    default = field.get_default()
-    return lambda row: getattr(row, attname, default)
+        return (
+            field.attname,
+            None,
+            (lambda v, a=adapt: a(v or now)) if adapt else (lambda v: v or now),
+        )
+    return field.attname, field.get_default(), adapt
+
+
+def _pk_of(related):
+    return None if related is None else related.pk
+
+
+def _values(rows: list, fields, vendor: str) -> list:
+    """`bulk_insert`'s values, a sequence per row. `Row`s are read the fast way: each row's
+    attributes over the fields' defaults, picked in one C call, then only the columns that
+    need it converted (reading field by field cost an import a second per 100,000 rows)."""
+    now = dj_timezone.now()
+    sources = [_source(field, rows[0], vendor, now) for field in fields]
+    if type(rows[0]) is not Row:
+        return [
+            tuple(
+                convert(getattr(row, name, default)) if convert else getattr(row, name, default)
+                for name, default, convert in sources
+            )
+            for row in rows
+        ]
+    defaults = {name: default for name, default, _ in sources}
+    pick = itemgetter(*(name for name, _, _ in sources))
+    converts = [(i, convert) for i, (_, _, convert) in enumerate(sources) if convert]
+    values = []
+    for row in rows:
+        cells = list(pick({**defaults, **row.__dict__}))
+        for i, convert in converts:
+            cells[i] = convert(cells[i])
+        values.append(cells)
+    return values
 
 
 # SQLite's WAL is copied back into the database (a checkpoint, with an fsync) once it holds
@@ -154,45 +187,6 @@ def allocate_pks(model: type[models.Model], count: int) -> list[int]:
     return list(range(start, start + count))
 
 
-def _row_values(rows: list[Row], fields, vendor: str) -> list[list]:
-    """`bulk_insert`'s values for `Row`s (as `_getter` and `_adapter` read them): each row's
-    attributes over the fields' defaults, picked in one C call, then only the columns that
-    need it converted. Reading field by field cost an import a second per 100,000 rows."""
-    sample, now = rows[0], dj_timezone.now()
-    defaults, names, converts = {}, [], []
-    for i, field in enumerate(fields):
-        adapt = _adapter(field, vendor)
-        if field.primary_key:
-            name = "pk"
-            defaults[name] = None
-        elif field.is_relation and not hasattr(sample, field.attname):
-            name = field.name  # the related object, or None
-            defaults[name] = None
-            adapt = (lambda v, a=adapt: a(v.pk)) if adapt else _pk_of
-        else:
-            name = field.attname
-            if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-                defaults[name] = None
-                adapt = (lambda v, a=adapt: a(v or now)) if adapt else (lambda v: v or now)
-            else:
-                defaults[name] = field.get_default()
-        names.append(name)
-        if adapt:
-            converts.append((i, adapt))
-    pick = itemgetter(*names)
-    values = []
-    for row in rows:
-        cells = list(pick({**defaults, **row.__dict__}))
-        for i, adapt in converts:
-            cells[i] = adapt(cells[i])
-        values.append(cells)
-    return values
-
-
-def _pk_of(related):
-    return None if related is None else related.pk
-
-
 def bulk_insert(model: type[models.Model], rows: list) -> None:
     """Insert many rows of `model` fast. Each row is an object with attributes named like the
     model's fields (model instances work, so do plain namespaces) and its `pk` already set
@@ -207,14 +201,7 @@ def bulk_insert(model: type[models.Model], rows: list) -> None:
     fields = list(meta.concrete_fields)
     connection = connections[router.db_for_write(model)]
     vendor = connection.vendor
-    if type(rows[0]) is Row:
-        values = _row_values(rows, fields, vendor)
-    else:
-        readers = []
-        for field in fields:
-            get, adapt = _getter(field, rows[0]), _adapter(field, vendor)
-            readers.append((lambda row, g=get, a=adapt: a(g(row))) if adapt else get)
-        values = [tuple(read(row) for read in readers) for row in rows]
+    values = _values(rows, fields, vendor)
     table = connection.ops.quote_name(meta.db_table)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     with connection.cursor() as cursor:
