@@ -198,10 +198,18 @@ def form_field(field: BoundField) -> SafeString:
     return field_html(field)
 
 
+def form_html(form, *, required_marks: bool = True, alert: str = "alert alert-danger") -> str:
+    """A whole form's fields: the hidden ones, the form's own errors (in a box of class
+    `alert`), then every visible field."""
+    parts = [str(field) for field in form.hidden_fields()]
+    parts += [
+        format_html('<div class="{}" role="alert">{}</div>', alert, error)
+        for error in form.non_field_errors()
+    ]
+    parts += [field_html(field, required_marks=required_marks) for field in form.visible_fields()]
+    return mark_safe("\n".join(parts))
+
+
 @register.simple_tag
 def form_fields(form) -> SafeString:
-    parts = [str(field) for field in form.hidden_fields()]
-    for error in form.non_field_errors():
-        parts.append(format_html('<div class="alert alert-danger" role="alert">{}</div>', error))
-    parts += [field_html(field) for field in form.visible_fields()]
-    return mark_safe("\n".join(parts))
+    return form_html(form)
