@@ -1,10 +1,10 @@
 """The campaign list's rows, written in Python as the long lead lists are (leads/rows.py)."""
 
-from django.urls import reverse
 from django.utils.safestring import SafeString
 
 from campaigns.models import Campaign, Channel
 from crm.html import html_format as format_html
+from crm.links import record_urls
 from crm.rows import Writer
 from crm.templatetags.handoff import short_day, whole_money
 
@@ -22,14 +22,14 @@ def campaign_rows(campaigns) -> list[SafeString]:
     """Name (a link), channel, status, dates, budget, spend (marked when over budget), leads,
     MQLs and owner. `campaigns` carry the list's `spend`, `lead_count` and `mql_count`."""
     write = Writer()
-    before, _, after = reverse("campaigns:campaign-detail", args=["__slug__"]).partition("__slug__")
+    url = record_urls("campaigns:campaign-detail", by="slug")
     rows = []
     for campaign in campaigns:
         over = campaign.spend > campaign.budget
         rows.append(
             format_html(
                 CAMPAIGN_ROW,
-                url=f"{before}{campaign.slug}{after}",
+                url=url(campaign.slug),
                 name=campaign.name,
                 channel=CHANNELS.get(campaign.channel, campaign.channel),
                 status=STATUSES.get(campaign.status, campaign.status),

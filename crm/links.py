@@ -14,8 +14,8 @@ _STAND_IN = 918273645546372819
 
 
 @lru_cache(maxsize=128)
-def _halves(name: str, fixed: tuple, prefix: str, urlconf) -> tuple[str, str]:
-    url = reverse(name, kwargs={"pk": _STAND_IN, **dict(fixed)}, urlconf=urlconf)
+def _halves(name: str, by: str, fixed: tuple, prefix: str, urlconf) -> tuple[str, str]:
+    url = reverse(name, kwargs={by: _STAND_IN, **dict(fixed)}, urlconf=urlconf)
     before, after = url.split(str(_STAND_IN))
     return before, after
 
@@ -26,7 +26,13 @@ def record_url(name: str, pk: int, **fixed: str) -> str:
     return record_urls(name, **fixed)(pk)
 
 
-def record_urls(name: str, **fixed: str):
-    """A function pk → `record_url(name, pk, **fixed)`, for writing many rows at once."""
-    before, after = _halves(name, tuple(sorted(fixed.items())), get_script_prefix(), get_urlconf())
-    return lambda pk: f"{before}{int(pk)}{after}"
+def record_urls(name: str, *, by: str = "pk", **fixed: str):
+    """A function pk → `record_url(name, pk, **fixed)`, for writing many rows at once. `by`
+    names the varying argument when it is not the pk, such as a slug (a slug's characters
+    need no quoting in a path)."""
+    before, after = _halves(
+        name, by, tuple(sorted(fixed.items())), get_script_prefix(), get_urlconf()
+    )
+    if by == "pk":
+        return lambda pk: f"{before}{int(pk)}{after}"
+    return lambda value: f"{before}{value}{after}"

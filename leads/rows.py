@@ -26,7 +26,7 @@ from crm.templatetags.handoff import (
     person,
     stage_badge,
 )
-from leads.models import Account, Activity, Lead, Opportunity, Proposal
+from leads.models import Activity, CompanySize, Lead, Opportunity, Proposal
 
 KINDS = dict(Activity.Kind.choices)
 DEAL_TYPES = dict(Opportunity.Type.choices)
@@ -410,7 +410,7 @@ ACCOUNT_ROW = (
     '<td class="num">{won}</td><td class="num">{pipeline}</td>'
     '<td class="text-nowrap">{since}</td></tr>'
 )
-SIZES = dict(Account._meta.get_field("company_size").choices)
+SIZES = dict(CompanySize.choices)
 
 
 def account_rows(accounts) -> list[SafeString]:
