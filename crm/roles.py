@@ -123,17 +123,25 @@ def sync_role_groups(apps, using: str = "default") -> None:
         group.permissions.set([pk for pk, a, _, c in permissions if (a, c) in wanted])
 
 
+def remember_roles(user, names) -> frozenset[str]:
+    """Keep `names` (the groups `user` is in, of Role's) on the user object for the request; a
+    superuser is a manager too."""
+    names = set(names)
+    if user.is_superuser:
+        names.add(Role.MANAGERS.value)
+    user._handoff_roles = frozenset(names)
+    return user._handoff_roles
+
+
 def roles_of(user) -> frozenset[str]:
-    """The role names of `user`, read once per request and kept on the user object."""
+    """The role names of `user`, read once per request and kept on the user object (a
+    signed-in request's user comes with them: crm.auth.RoleBackend)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return frozenset()
     cached = getattr(user, "_handoff_roles", None)
     if cached is None:
-        names = set(user.groups.filter(name__in=Role.values).values_list("name", flat=True))
-        if user.is_superuser:
-            names.add(Role.MANAGERS.value)
-        cached = frozenset(names)
-        user._handoff_roles = cached
+        names = user.groups.filter(name__in=Role.values).values_list("name", flat=True)
+        cached = remember_roles(user, names)
     return cached
 
 

@@ -156,6 +156,8 @@ else:
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # --- Auth -----------------------------------------------------------------------------------
+# Django's ModelBackend, reading a signed-in user's roles in the same query as the user.
+AUTHENTICATION_BACKENDS = ["crm.auth.RoleBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

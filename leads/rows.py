@@ -8,11 +8,10 @@ at a tenth of the cost. The page templates keep everything else; the
 markup of a row is the constant next to its function.
 """
 
-from functools import partial
-
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince
 
+from crm.html import escape
 from crm.html import html_format as format_html
 from crm.links import record_urls
 from crm.rows import DASH, Writer
@@ -297,30 +296,35 @@ CARD = (
     '<div class="d-flex justify-content-between gap-2 small text-body-secondary">{close}'
     "<span>{days}</span></div>{moves}</div></li>"
 )
-CARD_MOVE = (
-    '<form method="post" action="{url}">'
-    '<input type="hidden" name="csrfmiddlewaretoken" value="{csrf}">'
-    '<input type="hidden" name="stage" value="{stage}">'
-    '<input type="hidden" name="next" value="{here}">'
-    '<button type="submit" class="btn {button} btn-sm py-0" aria-label="Move {name} {way} '
-    '{label}">{text}</button></form>'
-)
 
 
-def _card_move(url, csrf_token, here, name, stage, label, *, back: bool) -> SafeString:
-    """A card's button to the stage before (`back`) or after."""
-    return format_html(
-        CARD_MOVE,
-        url=url,
-        csrf=csrf_token,
-        stage=stage,
-        here=here,
-        button="btn-outline-secondary" if back else "btn-outline-primary",
-        name=name,
-        way="back to" if back else "on to",
-        label=label,
-        text=f"← {label}" if back else f"{label} →",
+def _card_mover(csrf_token: str, here: str, target, *, back: bool):
+    """What writes a card's button to the stage before (`back`) or after: `target` is that
+    stage's (value, label), or None at either end of the board. What every card of the column
+    shares is escaped once; each card adds its move address and name."""
+    if target is None:
+        return None
+    stage, label = target
+    fields = format_html(
+        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+        '<input type="hidden" name="stage" value="{}">'
+        '<input type="hidden" name="next" value="{}">',
+        csrf_token,
+        stage,
+        here,
     )
+    button = "btn-outline-secondary" if back else "btn-outline-primary"
+    way = escape(f"{'back to' if back else 'on to'} {label}")
+    text = escape(f"← {label}" if back else f"{label} →")
+
+    def write(url: str, name: str) -> str:
+        return (
+            f'<form method="post" action="{escape(url)}">{fields}'
+            f'<button type="submit" class="btn {button} btn-sm py-0" '
+            f'aria-label="Move {escape(name)} {way}">{text}</button></form>'
+        )
+
+    return write
 
 
 def board_cards(deals, *, previous, following, user, csrf_token: str, here: str, now, today):
@@ -329,6 +333,8 @@ def board_cards(deals, *, previous, following, user, csrf_token: str, here: str,
     `previous` and `following`: those stages' (value, label), or None at either end."""
     write, url = Writer(), record_urls("leads:opportunity-detail")
     move_url = record_urls("leads:opportunity-action", action="move")
+    back = _card_mover(csrf_token, here, previous, back=True)
+    on = _card_mover(csrf_token, here, following, back=False)
     cards = []
     for deal in deals:
         days = (now - deal.stage_changed_at).days
@@ -336,13 +342,10 @@ def board_cards(deals, *, previous, following, user, csrf_token: str, here: str,
         if deal.is_sales_actor(user):
             to = move_url(deal.pk)
             drag = format_html(' draggable="true" data-move-url="{}"', to)
-            move = partial(_card_move, to, csrf_token, here, deal.name)
-            back = move(*previous, back=True) if previous else ""
-            on = move(*following, back=False) if following else ""
-            moves = format_html(
-                '<div class="d-flex justify-content-between mt-1">{}{}</div>',
-                back or SafeString("<span></span>"),
-                on,
+            moves = SafeString(
+                '<div class="d-flex justify-content-between mt-1">'
+                f"{back(to, deal.name) if back else '<span></span>'}"
+                f"{on(to, deal.name) if on else ''}</div>"
             )
         close = deal.expected_close_date
         cards.append(

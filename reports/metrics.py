@@ -36,7 +36,7 @@ from django.utils import timezone
 from campaigns.models import SpendEntry
 from leads.models import (
     REASON_LABELS,
-    WEIGHTED,
+    WEIGHTED_TOTAL,
     Account,
     Activity,
     Lead,
@@ -934,11 +934,11 @@ def open_deals(scope: Scope):
 
 def _open_totals(grouped) -> list[dict]:
     """Count, amount and weighted amount per group (the aggregates must not take the names of
-    the fields WEIGHTED reads)."""
+    the fields WEIGHTED_TOTAL reads)."""
     rows = grouped.annotate(
         n=Count("pk"),
         total=Coalesce(Sum("amount"), Decimal("0"), output_field=MONEY),
-        total_weighted=Coalesce(Sum(WEIGHTED), Decimal("0"), output_field=MONEY),
+        total_weighted=Coalesce(WEIGHTED_TOTAL, Decimal("0"), output_field=MONEY),
     )
     return [
         {

@@ -3,7 +3,7 @@
 from leads.models.base import CENT, AppendOnlyModel, AppendOnlyQuerySet, CompanySize, to_cents
 from leads.models.deals import (
     MONEY,
-    WEIGHTED,
+    WEIGHTED_TOTAL,
     Account,
     AccountQuerySet,
     Opportunity,
@@ -31,7 +31,7 @@ __all__ = [
     "CENT",
     "MONEY",
     "REASON_LABELS",
-    "WEIGHTED",
+    "WEIGHTED_TOTAL",
     "Account",
     "AccountQuerySet",
     "Activity",

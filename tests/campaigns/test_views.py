@@ -117,7 +117,7 @@ def test_campaign_list_query_count_is_flat(client, marketer, django_assert_max_n
         SpendEntryFactory.create_batch(2, campaign=campaign)
         LeadFactory.create_batch(2, campaign=campaign)
     client.force_login(marketer)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(9):
         response = client.get(LIST, {"ordering": "-spend", "status": "active"})
     assert len(response.context["campaign_list"]) == 25
     assert response.context["is_paginated"]
@@ -255,7 +255,7 @@ def test_campaign_detail_query_count_is_flat(client, marketer, django_assert_max
     LeadFactory.create_batch(30, campaign=campaign, stage=Lead.Stage.MQL)
     SpendEntryFactory.create_batch(30, campaign=campaign)
     client.force_login(marketer)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(11):
         client.get(campaign.get_absolute_url())
 
 

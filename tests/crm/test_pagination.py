@@ -151,7 +151,7 @@ def test_a_deep_page_costs_the_queries_of_the_first(
 ):
     client.force_login(manager)
     url = reverse("leads:lead-list")
-    with django_assert_num_queries(6) as first:
+    with django_assert_num_queries(5) as first:
         response = client.get(url)
     deep = cursor_after(Lead.objects.order_by("-created_at", "-pk")[20], ["created_at", "pk"])
     with django_assert_num_queries(len(first.captured_queries)):

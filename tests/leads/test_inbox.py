@@ -119,7 +119,7 @@ def test_inbox_query_count_is_flat(client, rep, django_assert_max_num_queries):
     for _ in range(60):
         mql(None, campaign=campaign)
     client.force_login(rep)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(9):
         response = client.get(INBOX)
     assert len(response.context["rows"]) == 25
     assert response.context["is_paginated"]

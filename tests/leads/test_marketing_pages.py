@@ -75,7 +75,7 @@ def test_lead_list_query_count_is_flat(client, marketer, rep, django_assert_max_
     campaign = CampaignFactory()
     LeadFactory.create_batch(120, campaign=campaign, owner=rep, stage=Lead.Stage.SAL)
     client.force_login(marketer)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(9):
         response = client.get(LIST, {"ordering": "-score", "channel": campaign.channel})
     assert len(response.context["lead_list"]) == 50
 
@@ -109,7 +109,7 @@ def test_the_export_streams_the_filtered_leads_with_formulas_defused(client, mar
 def test_the_export_query_count_does_not_grow(client, marketer, django_assert_max_num_queries):
     LeadFactory.create_batch(60, campaign=None)
     client.force_login(marketer)
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(4):
         response = client.get(EXPORT)
         rows = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
     assert len(rows) == 61
@@ -272,6 +272,6 @@ def test_nurture_query_count_is_flat(client, marketer, rep, sla, django_assert_m
     for lead in LeadFactory.create_batch(40, stage=Lead.Stage.MQL, owner=rep):
         services.lead_reject(lead=lead, by=rep, reason="bad_data")
     client.force_login(marketer)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(9):
         response = client.get(NURTURE)
     assert len(response.context["lead_list"]) == 40

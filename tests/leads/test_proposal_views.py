@@ -307,7 +307,7 @@ def test_list_query_count_is_flat(client, manager, django_assert_max_num_queries
     for i in range(120):
         ProposalFactory(opportunity__owner=reps[i % 3])
     client.force_login(manager)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(7):
         response = client.get(LIST, {"ordering": "-total"})
     assert len(response.context["proposal_list"]) == 50
 
@@ -317,7 +317,7 @@ def test_proposal_page_query_count_is_flat(client, rep, deal, django_assert_max_
         proposal = ProposalFactory(opportunity=deal, version=version, status=Status.DECLINED)
         ProposalLineFactory.create_batch(8, proposal=proposal)
     client.force_login(rep)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(7):
         response = client.get(proposal.get_absolute_url())
     assert len(response.context["versions"]) == 5
 

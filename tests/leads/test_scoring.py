@@ -215,5 +215,5 @@ def test_rule_list_query_count_is_flat(client, marketer, django_assert_max_num_q
     for i in range(40):
         rule("job_title", "contains", f"title {i}", i)
     client.force_login(marketer)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(5):
         assert client.get(reverse("leads:rule-list")).status_code == 200

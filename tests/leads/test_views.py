@@ -45,7 +45,7 @@ def test_lead_page_shows_the_history(client, sla, marketer, rep, django_assert_m
     services.lead_recycle(lead=lead, by=rep, reason="bad_timing", detail="Budget frozen.")
     ActivityFactory.create_batch(20, lead=lead, author=rep)
     client.force_login(marketer)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(9):
         response = client.get(lead.get_absolute_url())
     html = response.content.decode()
     assert "Ada Lovelace" in html
@@ -84,7 +84,7 @@ def test_opportunity_page_query_count_is_flat(client, rep, django_assert_max_num
     for stage in ["demo", "proposal", "negotiation"]:
         services.opportunity_move(opportunity=opportunity, stage=stage, by=rep)
     client.force_login(rep)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(9):
         response = client.get(opportunity.get_absolute_url())
     assert response.status_code == 200
     assert len(response.context["proposals"]) == 5
@@ -106,7 +106,7 @@ def test_account_page_sums_won_and_open_deals(client, manager, django_assert_max
     services.opportunity_close_won(opportunity=won, by=manager)
     LeadFactory.create_batch(5, account=account)
     client.force_login(manager)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(7):
         response = client.get(account.get_absolute_url())
     shown = response.context["account"]
     assert (shown.won_revenue, shown.open_pipeline, shown.deal_count) == (5000, 3000, 4)

@@ -158,7 +158,7 @@ def test_the_funnel_query_count_is_flat(client, manager, july, django_assert_max
     for day in range(1, 29):
         walk(LeadFactory(created_at=at(7, day), channel="email"), "mql", "sal")
     client.force_login(manager)
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(8):
         response = client.get(FUNNEL, {**JULY, "split": "campaign"})
     assert response.context["total"]["leads"] == 34
 

@@ -134,7 +134,7 @@ def test_quota_list_query_count_is_flat(client, manager, django_assert_max_num_q
         for month in range(1, 7):
             QuotaFactory(rep=rep, period_start=dt.date(2026, month, 1))
     client.force_login(manager)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(7):
         response = client.get(LIST)
     assert len(response.context["quota_list"]) == 50
 

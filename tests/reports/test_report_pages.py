@@ -150,7 +150,7 @@ def test_report_query_count_does_not_grow_with_rows(
 ):
     seed(60, [rep, other_rep])
     client.force_login(manager)
-    with django_assert_max_num_queries(24):
+    with django_assert_max_num_queries(23):
         response = client.get(reverse(f"reports:{page}"), LAST_QUARTER)
     assert response.status_code == 200
     assert any(table.rows for table in response.context["tables"])

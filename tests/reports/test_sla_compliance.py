@@ -317,6 +317,6 @@ def test_a_bad_version_is_refused_with_the_field_named(client, manager, sla, cha
 
 def test_the_sla_page_query_count_is_flat(client, manager, october, django_assert_max_num_queries):
     client.force_login(manager)
-    with django_assert_max_num_queries(17):
+    with django_assert_max_num_queries(16):
         response = client.get(SLA_PAGE, {"month": "2026-10"})
     assert response.status_code == 200
