@@ -43,6 +43,37 @@ def sum_of(
     return Coalesce(Subquery(summed, output_field=money), Decimal("0.00"), output_field=money)
 
 
+class Prepared:
+    """A query with nothing that changes between requests, compiled to SQL once per process
+    and database, then run straight through a cursor. For the small fixed reads every page
+    makes (a filter's drop-down choices): building and compiling the queryset cost the ORM
+    four times what the database took to answer.
+
+    `build` returns a values_list() queryset; `rows()` gives its rows as the database gives
+    them, so its columns must need no conversion (ids, text, numbers): checked on compiling.
+    """
+
+    def __init__(self, build):
+        self.build = build
+        self.compiled = None  # (database alias, sql, params)
+
+    def _compile(self) -> tuple[str, str, tuple]:
+        queryset = self.build()
+        compiler = queryset.query.get_compiler(using=queryset.db)
+        sql, params = compiler.as_sql()
+        if compiler.get_converters([column for column, _, _ in compiler.select]):
+            raise ValueError(f"{queryset.query} reads columns that need converting")
+        return queryset.db, sql, tuple(params)
+
+    def rows(self) -> list[tuple]:
+        if self.compiled is None:
+            self.compiled = self._compile()
+        alias, sql, params = self.compiled
+        with connections[alias].cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+
 class UtcText(models.Func):
     """A timestamp as "YYYY-MM-DD HH:MM:SS" text in UTC, written by the database: an export
     of a million rows spent a quarter of its time parsing timestamps only to print them."""

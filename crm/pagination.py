@@ -204,7 +204,14 @@ class IdsFirstPaginator(Paginator):
     """Numbered pages of a sorted, joined list, read in two steps: the page's ids (the
     database sorts narrow (key, id) entries, often straight from an index), then those rows
     with their joins. In one step it sorted every matching row whole: 23 ms for the first page
-    of 15,000 open deals, against 3 ms this way."""
+    of 15,000 open deals, against 3 ms this way.
+
+    `rows(ids)` reads the rows, in any order (they are put in the ids' order): by default the
+    list's own queryset narrowed to the ids."""
+
+    def __init__(self, object_list, per_page, *args, rows=None, **kwargs):
+        super().__init__(object_list, per_page, *args, **kwargs)
+        self.rows = rows or (lambda ids: self.object_list.filter(pk__in=ids))
 
     def page(self, number):
         number = self.validate_number(number)
@@ -213,4 +220,22 @@ class IdsFirstPaginator(Paginator):
         if top + self.orphans >= self.count:
             top = self.count
         ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
-        return self._get_page(list(self.object_list.filter(pk__in=ids)), number, self)
+        place = {pk: i for i, pk in enumerate(ids)}
+        rows = sorted(self.rows(ids), key=lambda row: place[row.pk])
+        return self._get_page(rows, number, self)
+
+
+class IdsFirstMixin:
+    """For a ListView: numbered pages through IdsFirstPaginator, whose rows `page_rows(ids)`
+    reads. A query of its own by primary key rather than the list's queryset narrowed to the
+    ids: the database need not test the list's filters again (SQLite walked every proposal
+    awaiting an answer to find fifty by id), and the rows can be values (named tuples with a
+    `pk`) where fifty deals with their account and owner as model instances took 5 ms."""
+
+    paginator_class = IdsFirstPaginator
+
+    def page_rows(self, ids):
+        raise NotImplementedError
+
+    def get_paginator(self, queryset, per_page, **kwargs):
+        return super().get_paginator(queryset, per_page, rows=self.page_rows, **kwargs)

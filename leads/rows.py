@@ -262,9 +262,27 @@ DEAL_ROW = (
 )
 
 
+# What a deal-list row shows: read as values (named tuples).
+DEAL_ROW_FIELDS = (
+    "pk",
+    "name",
+    "account_id",
+    "account__name",
+    "type",
+    "stage",
+    "amount",
+    "probability",
+    "owner__first_name",
+    "owner__last_name",
+    "owner__username",
+    "expected_close_date",
+    "closed_date",
+)
+
+
 def deal_rows(deals) -> list[SafeString]:
     """The deal list: name and account (each a link) and type, stage, amount and weighted
-    amount, owner, expected and actual close. `deals` come with their account and owner."""
+    amount, owner, expected and actual close. `deals` are DEAL_ROW_FIELDS values."""
     write = Writer()
     url, account_url = record_urls("leads:opportunity-detail"), record_urls("leads:account-detail")
     return [
@@ -273,12 +291,12 @@ def deal_rows(deals) -> list[SafeString]:
             url=url(deal.pk),
             name=deal.name,
             account_url=account_url(deal.account_id),
-            account=deal.account.name,
+            account=deal.account__name,
             type=DEAL_TYPES.get(deal.type, deal.type),
             stage=stage_badge(deal.stage),
             amount=money(deal.amount),
-            weighted=money(deal.weighted_amount),
-            owner=write.person(deal.owner),
+            weighted=money(Opportunity.weighted(deal.amount, deal.probability)),
+            owner=write.name(deal.owner__first_name, deal.owner__last_name, deal.owner__username),
             close=day(deal.expected_close_date),
             closed=day(deal.closed_date) or DASH,
         )
@@ -382,21 +400,42 @@ PROPOSAL_ROW = (
 PROPOSAL_STATES = dict(Proposal.Status.choices)
 
 
+# What a proposal-list row shows: read as values (named tuples), `state` from with_state().
+PROPOSAL_ROW_FIELDS = (
+    "pk",
+    "title",
+    "version",
+    "state",
+    "sent_at",
+    "valid_until",
+    "total",
+    "opportunity_id",
+    "opportunity__name",
+    "opportunity__account__name",
+    "opportunity__owner__first_name",
+    "opportunity__owner__last_name",
+    "opportunity__owner__username",
+)
+
+
 def proposal_rows(proposals) -> list[SafeString]:
     """The proposal list: title (a link), its deal (a link) and account, the deal's owner,
-    state, sent and valid-until dates and total. `proposals` come with their deal, its
-    account and owner."""
+    state, sent and valid-until dates and total. `proposals` are PROPOSAL_ROW_FIELDS values."""
     write = Writer()
     url, deal_url = record_urls("leads:proposal-detail"), record_urls("leads:opportunity-detail")
     return [
         format_html(
             PROPOSAL_ROW,
             url=url(proposal.pk),
-            title=str(proposal),
+            title=Proposal.label(proposal.title, proposal.version),
             deal_url=deal_url(proposal.opportunity_id),
-            deal=proposal.opportunity.name,
-            account=proposal.opportunity.account.name,
-            owner=write.person(proposal.opportunity.owner),
+            deal=proposal.opportunity__name,
+            account=proposal.opportunity__account__name,
+            owner=write.name(
+                proposal.opportunity__owner__first_name,
+                proposal.opportunity__owner__last_name,
+                proposal.opportunity__owner__username,
+            ),
             state=proposal.state,
             state_label=PROPOSAL_STATES[proposal.state],
             sent=day(write.local(proposal.sent_at)) or DASH,

@@ -248,7 +248,12 @@ class Opportunity(TimeStampedModel):
 
     @property
     def weighted_amount(self) -> Decimal:
-        return to_cents(self.amount * self.probability / 100)
+        return self.weighted(self.amount, self.probability)
+
+    @staticmethod
+    def weighted(amount: Decimal, probability: int) -> Decimal:
+        """An amount weighted by a chance of winning (in %), to the cent."""
+        return to_cents(amount * probability / 100)
 
     @property
     def days_in_stage(self) -> int:

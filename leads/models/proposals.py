@@ -132,7 +132,12 @@ class Proposal(TimeStampedModel):
         ]
 
     def __str__(self):
-        return f"{self.title} (v{self.version})"
+        return self.label(self.title, self.version)
+
+    @staticmethod
+    def label(title: str, version: int) -> str:
+        """How a proposal is named: "Renewal 2027 (v2)"."""
+        return f"{title} (v{version})"
 
     def get_absolute_url(self):
         return reverse("leads:proposal-detail", kwargs={"pk": self.pk})

@@ -18,7 +18,7 @@ from django_filters.views import FilterView
 from crm.db import count_of, sum_of
 from crm.errors import TransitionError
 from crm.listing import FilteredListMixin, is_filtered
-from crm.pagination import IdsFirstPaginator
+from crm.pagination import IdsFirstMixin
 from crm.roles import Role, RoleRequiredMixin, is_manager, role_required
 from leads import services
 from leads.filters import AccountFilter, BoardFilter, OpportunityFilter
@@ -41,7 +41,7 @@ from leads.models import (
     StageProbability,
     to_cents,
 )
-from leads.rows import account_rows, board_cards, deal_rows
+from leads.rows import DEAL_ROW_FIELDS, account_rows, board_cards, deal_rows
 from leads.views.common import back_to, with_edit_rights
 
 # How many cards a board column shows; the deal list has the rest.
@@ -158,21 +158,21 @@ class PipelineBoardView(RoleRequiredMixin, TemplateView):
         return context
 
 
-class OpportunityListView(RoleRequiredMixin, FilteredListMixin, FilterView):
+class OpportunityListView(RoleRequiredMixin, FilteredListMixin, IdsFirstMixin, FilterView):
     roles = (Role.MARKETING, Role.SALES)
     always_bound = True  # open deals unless the stage filter says otherwise
     filters_by_owner = True
     filterset_class = OpportunityFilter
     paginate_by = 50
-    paginator_class = IdsFirstPaginator
     template_name = "leads/opportunity_list.html"
 
     def get_queryset(self):
-        return (
-            Opportunity.objects.visible_to(self.request.user)
-            .select_related("account", "owner")
-            .order_by("expected_close_date", "pk")
+        return Opportunity.objects.visible_to(self.request.user).order_by(
+            "expected_close_date", "pk"
         )
+
+    def page_rows(self, ids):
+        return Opportunity.objects.filter(pk__in=ids).values_list(*DEAL_ROW_FIELDS, named=True)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

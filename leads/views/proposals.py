@@ -17,18 +17,18 @@ from django_filters.views import FilterView
 
 from crm.errors import TransitionError
 from crm.listing import FilteredListMixin
-from crm.pagination import IdsFirstPaginator
+from crm.pagination import IdsFirstMixin
 from crm.roles import Role, RoleRequiredMixin, role_required
 from leads import services
 from leads.filters import ProposalFilter
 from leads.forms import ProposalForm, ProposalLineFormSet
 from leads.models import MONEY, Opportunity, Proposal, ProposalLine
-from leads.rows import proposal_rows
+from leads.rows import PROPOSAL_ROW_FIELDS, proposal_rows
 
 DEFAULT_TERMS = "Payment within 30 days of invoice. Prices exclude travel."
 
 
-class ProposalListView(RoleRequiredMixin, FilteredListMixin, FilterView):
+class ProposalListView(RoleRequiredMixin, FilteredListMixin, IdsFirstMixin, FilterView):
     """Every proposal a user may read, with filters and the count and total of those shown."""
 
     roles = (Role.MARKETING, Role.SALES)
@@ -36,15 +36,20 @@ class ProposalListView(RoleRequiredMixin, FilteredListMixin, FilterView):
     filters_by_owner = True
     filterset_class = ProposalFilter
     paginate_by = 50
-    paginator_class = IdsFirstPaginator
     template_name = "leads/proposal_list.html"
 
     def get_queryset(self):
         return (
             Proposal.objects.visible_to(self.request.user)
             .with_state()
-            .select_related("opportunity__account", "opportunity__owner")
             .order_by("valid_until", "pk")
+        )
+
+    def page_rows(self, ids):
+        return (
+            Proposal.objects.filter(pk__in=ids)
+            .with_state()
+            .values_list(*PROPOSAL_ROW_FIELDS, named=True)
         )
 
     def get_context_data(self, **kwargs):

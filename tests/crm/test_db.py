@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from campaigns.models import Campaign
 from crm.db import (
     BULK_CHECKPOINT_PAGES,
+    Prepared,
     Row,
     allocate_pks,
     bulk_insert,
@@ -16,6 +17,7 @@ from crm.db import (
     sum_of,
 )
 from leads.models import Account, Lead, LeadTransition, Opportunity
+from reports.models import ServiceLevelAgreement
 from tests.factories import CampaignFactory, LeadFactory, OpportunityFactory
 
 pytestmark = pytest.mark.django_db
@@ -111,3 +113,29 @@ def test_deferred_checkpoints_lift_the_wal_limit_and_put_it_back():
     with deferred_checkpoints():
         assert limit() == BULK_CHECKPOINT_PAGES
     assert limit() == 1000
+
+
+def test_a_prepared_query_gives_the_querysets_rows_and_compiles_once(django_assert_num_queries):
+
+    CampaignFactory(name="Beta")
+    CampaignFactory(name="Alpha")
+    built = []
+
+    def build():
+        built.append(1)
+        return Campaign.objects.order_by("name").values_list("pk", "name")
+
+    prepared = Prepared(build)
+    expected = list(Campaign.objects.order_by("name").values_list("pk", "name"))
+    with django_assert_num_queries(1):
+        assert [tuple(row) for row in prepared.rows()] == expected
+    CampaignFactory(name="Gamma")  # read afresh each time: only the SQL is kept
+    assert [name for _, name in prepared.rows()] == ["Alpha", "Beta", "Gamma"]
+    assert len(built) == 1
+
+
+def test_a_prepared_query_refuses_columns_that_need_converting():
+
+    prepared = Prepared(lambda: ServiceLevelAgreement.objects.values_list("mql_required_fields"))
+    with pytest.raises(ValueError, match="converting"):
+        prepared.rows()

@@ -8,7 +8,7 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.pagination import cursor_after, decode, keys_of, paginate
+from crm.pagination import IdsFirstPaginator, cursor_after, decode, keys_of, paginate
 from leads.models import Lead, Opportunity
 from tests.factories import CampaignFactory, LeadFactory, OpportunityFactory
 
@@ -160,3 +160,27 @@ def test_a_deep_page_costs_the_queries_of_the_first(
     assert "OFFSET" not in sql
     assert "COUNT(" not in sql
     assert response.status_code == 200
+
+
+def test_ids_first_pages_keep_the_list_order_whatever_order_the_rows_come_in(
+    django_assert_num_queries,
+):
+    for amount in (300, 100, 500, 200, 400):
+        OpportunityFactory(amount=Decimal(amount))
+    deals = Opportunity.objects.order_by("-amount")
+    read = []
+
+    def rows(ids):
+        read.append(sorted(ids))
+        return (
+            Opportunity.objects.filter(pk__in=ids)
+            .order_by("pk")
+            .values_list("pk", "amount", named=True)
+        )
+
+    paginator = IdsFirstPaginator(deals, 2, rows=rows)
+    with django_assert_num_queries(3):  # the count, the page's ids, its rows
+        page = paginator.page(2)
+    assert [row.amount for row in page] == [Decimal(300), Decimal(200)]
+    assert read == [sorted(deals.values_list("pk", flat=True)[2:4])]
+    assert [deal.amount for deal in IdsFirstPaginator(deals, 2).page(3)] == [Decimal(100)]

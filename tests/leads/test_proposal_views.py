@@ -276,7 +276,8 @@ def test_the_list_filters_by_state_owner_amount_and_expiry_with_totals(
 
     def titles(**params):
         response = client.get(LIST, params)
-        return [(p.opportunity.owner.username, p.state) for p in response.context["proposal_list"]]
+        rows = response.context["proposal_list"]
+        return [(p.opportunity__owner__username, p.state) for p in rows]
 
     assert sorted(titles()) == [("other_rep", "sent"), ("rep", "draft")]  # open by default
     assert titles(state="expired") == [("other_rep", "expired")]
