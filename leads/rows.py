@@ -22,7 +22,6 @@ from crm.templatetags.handoff import (
     duration,
     money,
     month_year,
-    person,
     stage_badge,
 )
 from leads.models import Activity, CompanySize, Lead, Opportunity, Proposal
@@ -217,9 +216,28 @@ INBOX_ROW = (
 )
 
 
+# What an inbox row and its due badge need: read as values (named tuples).
+INBOX_ROW_FIELDS = (
+    "pk",
+    "first_name",
+    "last_name",
+    "company",
+    "job_title",
+    "campaign__name",
+    "score",
+    "stage",
+    "mql_at",
+    "accepted_at",
+    "response_due_at",
+    "owner__first_name",
+    "owner__last_name",
+    "owner__username",
+)
+
+
 def inbox_rows(rows, *, show_owner: bool) -> list[SafeString]:
     """The inbox: (lead, due badge) pairs as rows, the badge ("due in 2 h", css) or, for an
-    accepted lead, how long ago it was accepted."""
+    accepted lead, how long ago it was accepted. Leads are INBOX_ROW_FIELDS values."""
     write, url = Writer(), record_urls("leads:lead-detail")
     html = []
     for lead, badge in rows:
@@ -233,16 +251,26 @@ def inbox_rows(rows, *, show_owner: bool) -> list[SafeString]:
             )
         else:
             sla = ""
-        owner = format_html("<td>{}</td>", person(lead.owner, "Unassigned")) if show_owner else ""
+        owner = ""
+        if show_owner:
+            owner = format_html(
+                "<td>{}</td>",
+                "Unassigned"
+                if lead.owner__username is None
+                else write.name(
+                    lead.owner__first_name, lead.owner__last_name, lead.owner__username
+                ),
+            )
+        name = Lead.name_of(lead.first_name, lead.last_name)
         html.append(
             format_html(
                 INBOX_ROW,
                 pk=lead.pk,
-                name=lead.full_name,
+                name=name,
                 url=url(lead.pk),
                 company=lead.company or DASH,
                 title=lead.job_title or DASH,
-                campaign=lead.campaign.name if lead.campaign else DASH,
+                campaign=lead.campaign__name or DASH,
                 score=lead.score,
                 mql_iso=mql_at.isoformat() if mql_at else "",
                 age=timesince(lead.mql_at) if lead.mql_at else "",

@@ -22,7 +22,7 @@ from leads.forms import (
 from leads.models import (
     Lead,
 )
-from leads.rows import inbox_rows
+from leads.rows import INBOX_ROW_FIELDS, inbox_rows
 from leads.views.common import apply_to_each, back_to, ticked_ids
 from reports import workhours
 from reports.models import Quota
@@ -105,7 +105,7 @@ class InboxView(RoleRequiredMixin, TemplateView):
         if key not in sections:
             key = "to-accept"
         title, condition, order = sections[key]
-        leads = scope.filter(condition).select_related("campaign", "owner").order_by(*order)
+        leads = scope.filter(condition).order_by(*order).values_list(*INBOX_ROW_FIELDS, named=True)
         paginator = Paginator(leads, INBOX_PAGE_SIZE)
         paginator.count = counts[key.replace("-", "_")]  # already counted with the others
         page = paginator.get_page(self.request.GET.get("page"))
