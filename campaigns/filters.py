@@ -4,8 +4,9 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from campaigns.models import Campaign, Channel
+from crm.db import Prepared
 from crm.listing import FilterSet
-from crm.roles import Role
+from crm.roles import Role, display_name
 from crm.widgets import DateInput
 
 
@@ -18,6 +19,16 @@ def campaign_owners():
     )
 
 
+_OWNERS = Prepared(
+    lambda: campaign_owners().values_list("pk", "first_name", "last_name", "username")
+)
+
+
+def owner_choices():
+    """(id, name) of whoever may own a campaign, for the filter's drop-down."""
+    return [(pk, display_name(*names)) for pk, *names in _OWNERS.rows()]
+
+
 class CampaignFilter(FilterSet):
     q = django_filters.CharFilter(
         field_name="name", lookup_expr="icontains", label="Search by name"
@@ -27,9 +38,7 @@ class CampaignFilter(FilterSet):
     objective = django_filters.ChoiceFilter(
         choices=Campaign.Objective.choices, empty_label="Any stage"
     )
-    owner = django_filters.ModelChoiceFilter(
-        queryset=lambda request: campaign_owners(), empty_label="Anyone"
-    )
+    owner = django_filters.ChoiceFilter(choices=owner_choices, empty_label="Anyone")
     running_from = django_filters.DateFilter(
         method="filter_running_from",
         label="Running on or after",

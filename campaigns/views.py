@@ -12,7 +12,7 @@ from django_filters.views import FilterView
 
 from campaigns.filters import CampaignFilter
 from campaigns.forms import CampaignForm, SpendEntryForm
-from campaigns.models import Campaign, CampaignTally, SpendEntry
+from campaigns.models import Campaign, SpendEntry
 from campaigns.rows import campaign_rows
 from crm.db import sum_of
 from crm.listing import is_filtered
@@ -41,16 +41,16 @@ class CampaignListView(RoleRequiredMixin, FilterView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        matching = self.object_list.values("pk")
-        totals = Campaign.objects.filter(pk__in=matching).aggregate(
+        # Over the list's own rows, which carry their tallies. (Not their spend: Django 5.2
+        # leaves a subquery annotation out of the aggregate's inner query, and sums nothing.)
+        totals = self.object_list.order_by().aggregate(
             campaigns=Count("pk"),
             budget=Coalesce(Sum("budget"), Decimal("0"), output_field=MONEY),
+            leads=Coalesce(Sum("lead_count"), 0),
+            mqls=Coalesce(Sum("mql_count"), 0),
         )
-        totals |= SpendEntry.objects.filter(campaign__in=matching).aggregate(
+        totals |= SpendEntry.objects.filter(campaign__in=self.object_list.values("pk")).aggregate(
             spend=Coalesce(Sum("amount"), Decimal("0"), output_field=MONEY)
-        )
-        totals |= CampaignTally.objects.filter(campaign__in=matching).aggregate(
-            leads=Coalesce(Sum("leads"), 0), mqls=Coalesce(Sum("mqls"), 0)
         )
         context["totals"] = totals
         context["filtered"] = is_filtered(self.request)

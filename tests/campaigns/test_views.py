@@ -84,6 +84,21 @@ def test_campaign_list_filters_and_searches(client, marketer):
     assert "No campaign matches these filters" in client.get(LIST, {"q": "zzz"}).content.decode()
 
 
+def test_campaign_list_filters_by_owner_among_marketers_and_managers(
+    client, marketer, manager, rep
+):
+    CampaignFactory(name="Mine", owner=marketer)
+    CampaignFactory(name="The boss's", owner=manager)
+    client.force_login(marketer)
+    response = client.get(LIST, {"owner": manager.pk})
+    assert [c.name for c in response.context["campaign_list"]] == ["The boss's"]
+    owners = dict(response.context["filter"].form.fields["owner"].choices)
+    assert owners[marketer.pk] == "Mara Keting"
+    assert rep.pk not in owners  # reps own no campaigns
+    response = client.get(LIST, {"owner": rep.pk})
+    assert response.context["filter"].errors["owner"]
+
+
 def test_campaign_list_filters_by_running_dates(client, marketer):
     CampaignFactory(name="Summer", start_date=dt.date(2026, 6, 1), end_date=dt.date(2026, 8, 31))
     CampaignFactory(name="Winter", start_date=dt.date(2026, 12, 1), end_date=None)
