@@ -373,19 +373,37 @@ def _card_mover(csrf_token: str, here: str, target, *, back: bool):
     return write
 
 
+# What a board card shows: read as values (named tuples).
+CARD_FIELDS = (
+    "pk",
+    "name",
+    "stage",
+    "amount",
+    "expected_close_date",
+    "stage_changed_at",
+    "owner_id",
+    "account__name",
+    "owner__first_name",
+    "owner__last_name",
+    "owner__username",
+)
+
+
 def board_cards(deals, *, previous, following, user, csrf_token: str, here: str, now, today):
     """A pipeline column's cards: the deal and its account, amount, owner, close date, days in
     the stage, and (for whoever may move it) a button to the stage before and after.
-    `previous` and `following`: those stages' (value, label), or None at either end."""
+    `deals` are CARD_FIELDS values; `previous` and `following`: those stages' (value, label),
+    or None at either end."""
     write, url = Writer(), record_urls("leads:opportunity-detail")
     move_url = record_urls("leads:opportunity-action", action="move")
     back = _card_mover(csrf_token, here, previous, back=True)
     on = _card_mover(csrf_token, here, following, back=False)
+    movable = {owner: Opportunity.sales_actor(user, owner) for owner in {d.owner_id for d in deals}}
     cards = []
     for deal in deals:
         days = (now - deal.stage_changed_at).days
         moves = drag = ""
-        if deal.is_sales_actor(user):
+        if movable[deal.owner_id]:
             to = move_url(deal.pk)
             drag = format_html(' draggable="true" data-move-url="{}"', to)
             moves = SafeString(
@@ -401,9 +419,11 @@ def board_cards(deals, *, previous, following, user, csrf_token: str, here: str,
                 stage=deal.stage,
                 url=url(deal.pk),
                 name=deal.name,
-                account=deal.account.name,
+                account=deal.account__name,
                 amount=money(deal.amount),
-                owner=write.person(deal.owner),
+                owner=write.name(
+                    deal.owner__first_name, deal.owner__last_name, deal.owner__username
+                ),
                 close=format_html(
                     '<span class="text-danger fw-semibold">Close date passed: {}</span>',
                     day_month(close),

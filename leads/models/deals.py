@@ -263,7 +263,12 @@ class Opportunity(TimeStampedModel):
         return not self.is_open and is_manager(user)
 
     def is_sales_actor(self, user) -> bool:
-        return is_manager(user) or (is_rep(user) and self.owner_id == user.pk)
+        return self.sales_actor(user, self.owner_id)
+
+    @staticmethod
+    def sales_actor(user, owner_id: int | None) -> bool:
+        """May `user` act for sales on a deal owned by `owner_id`: its owner or a manager."""
+        return is_manager(user) or (is_rep(user) and owner_id == user.pk)
 
     def record_change(self, *, by, from_stage="", from_amount=None, note="", at=None):
         return OpportunityStageChange.objects.create(

@@ -41,25 +41,11 @@ from leads.models import (
     StageProbability,
     to_cents,
 )
-from leads.rows import DEAL_ROW_FIELDS, account_rows, board_cards, deal_rows
+from leads.rows import CARD_FIELDS, DEAL_ROW_FIELDS, account_rows, board_cards, deal_rows
 from leads.views.common import back_to, with_edit_rights
 
 # How many cards a board column shows; the deal list has the rest.
 CARDS_PER_COLUMN = 20
-# What a card shows (leads.rows.board_cards): reading no more spares converting eleven unused
-# dates per card.
-CARD_FIELDS = (
-    "name",
-    "stage",
-    "amount",
-    "expected_close_date",
-    "stage_changed_at",
-    "owner_id",
-    "account__name",
-    "owner__first_name",
-    "owner__last_name",
-    "owner__username",
-)
 
 
 def _filtered(request, filterset_class, queryset):
@@ -115,9 +101,8 @@ class PipelineBoardView(RoleRequiredMixin, TemplateView):
         ]
         first_cards = (
             Opportunity.objects.filter(pk__in=firsts[0].union(*firsts[1:], all=True))
-            .select_related("account", "owner")
-            .only(*CARD_FIELDS)
             .order_by("expected_close_date", "pk")
+            .values_list(*CARD_FIELDS, named=True)
         )
         for deal in first_cards:
             cards[deal.stage].append(deal)
