@@ -77,6 +77,16 @@ class CampaignUpdateView(RoleRequiredMixin, SuccessMessageMixin, UpdateView):
     def get_queryset(self):
         return Campaign.objects.visible_to(self.request.user)
 
+    def get_object(self, queryset=None):
+        campaign = super().get_object(queryset)
+        # The name and address as saved: a form sent back with errors has already written its
+        # values (an empty slug, say) onto the object, and the page's links must not use them.
+        self.saved = {"name": campaign.name, "url": campaign.get_absolute_url()}
+        return campaign
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(saved=self.saved, **kwargs)
+
 
 class CampaignDetailView(RoleRequiredMixin, DetailView):
     """The campaign's figures for everyone; marketers also record spend here (POST)."""

@@ -1,6 +1,20 @@
-"""Admin building blocks shared by the apps (this app registers no models of its own)."""
+"""The admin site and the building blocks the apps' admins share (this app registers no
+models of its own)."""
 
 from django.contrib import admin
+
+from crm.roles import is_manager
+
+
+class HandoffAdminSite(admin.AdminSite):
+    """Django's admin, for staff managers only. Staff status alone is not enough: a staff rep's
+    Sales permissions would let the admin show and change every rep's leads and deals, which
+    the app's pages refuse record by record."""
+
+    site_header = "Handoff administration"
+
+    def has_permission(self, request):
+        return super().has_permission(request) and is_manager(request.user)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

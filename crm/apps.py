@@ -1,8 +1,17 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 from django.db.models.signals import post_migrate
 
 
+class HandoffAdminConfig(admin_apps.AdminConfig):
+    """Django's admin app with Handoff's site: staff managers only (crm.admin)."""
+
+    default = False  # this module's default is CrmConfig
+    default_site = "crm.admin.HandoffAdminSite"
+
+
 class CrmConfig(AppConfig):
+    default = True
     name = "crm"
     verbose_name = "Handoff"
 

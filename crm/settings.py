@@ -44,7 +44,7 @@ ALLOWED_HOSTS = env_list(
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "crm.apps.HandoffAdminConfig",  # Django's admin, for staff managers only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -329,3 +329,14 @@ def test_a_rep_cannot_archive(client, rep):
 def test_an_unknown_campaign_is_a_404(client, marketer):
     client.force_login(marketer)
     assert client.get("/campaigns/no-such-campaign/").status_code == 404
+
+
+def test_an_edit_sent_back_with_an_empty_slug_keeps_the_saved_links(client, marketer):
+    campaign = CampaignFactory(name="Spring summit", slug="spring-summit")
+    client.force_login(marketer)
+    response = client.post(reverse("campaigns:campaign-update", args=[campaign.slug]), {})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'href="/campaigns/spring-summit/"' in page  # the breadcrumb and Cancel
+    assert "Edit “Spring summit”" in page
+    assert response.context["form"].errors["name"]

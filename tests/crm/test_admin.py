@@ -8,6 +8,7 @@ from tests.factories import (
     ActivityFactory,
     CampaignFactory,
     LeadFactory,
+    ManagerFactory,
     OpportunityFactory,
     ProposalLineFactory,
     QuotaFactory,
@@ -63,3 +64,28 @@ def test_a_rep_without_staff_status_cannot_reach_the_admin(client, rep):
     response = client.get("/admin/")
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("who", ["rep", "marketer"])
+def test_staff_status_without_the_manager_role_does_not_open_the_admin(client, request, who):
+    user = request.getfixturevalue(who)
+    user.is_staff = True
+    user.save()
+    client.force_login(user)
+    for url in ("/admin/", "/admin/leads/lead/", "/admin/leads/opportunity/"):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith("/admin/login/"), url
+
+
+def test_a_manager_without_staff_status_does_not_open_the_admin(client):
+    boss = ManagerFactory(is_staff=False)
+    client.force_login(boss)
+    assert client.get("/admin/").status_code == 302
+
+
+def test_a_staff_manager_opens_the_admin(client, manager):
+    client.force_login(manager)
+    response = client.get("/admin/")
+    assert response.status_code == 200
+    assert "Handoff administration" in response.content.decode()
