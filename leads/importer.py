@@ -21,6 +21,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from campaigns.models import Campaign, Channel
+from crm.csvexport import safe_cell
 from crm.db import Row, allocate_pks, bulk_insert, bulk_update_rows, deferred_checkpoints
 from crm.validators import PHONE
 from leads import assignment, scoring, search
@@ -126,7 +127,8 @@ class Result:
         writer = csv.writer(out)
         writer.writerow(["row", "column", "value", "message"])
         for e in self.errors:
-            writer.writerow([e.row, e.column, e.value, e.message])
+            # The value is the file's own cell: a formula in it stays text in a spreadsheet.
+            writer.writerow([e.row, safe_cell(e.column), safe_cell(e.value), e.message])
         return out.getvalue()
 
 

@@ -131,6 +131,14 @@ def test_a_company_size_that_means_nothing_is_an_error():
 # --- Importing -----------------------------------------------------------------------------------
 
 
+def test_the_error_report_keeps_a_formula_in_a_bad_cell_as_text(db):
+    text = 'First,Email\nMallory,=HYPERLINK("http://evil.example")\nEve,@SUM(A1)\n'
+    options = importer.Options(mapping={"first_name": "First", "email": "Email"})
+    report = importer.run(text, options).error_csv().splitlines()
+    assert report[1].startswith('2,Email,"\'=HYPERLINK(""http://evil.example"")",')
+    assert report[2].startswith("3,Email,'@SUM(A1),")
+
+
 def test_a_messy_file_imports_what_is_good_and_reports_the_rest():
     result = _run(
         "messy_semicolon_bom.csv", dayfirst=True, channel_map={"linkedin ads": "paid_social"}
