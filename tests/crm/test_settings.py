@@ -1,4 +1,6 @@
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -87,3 +89,80 @@ def test_healthz_says_503_when_the_database_is_unreachable(client):
     with mock.patch("crm.views.connection.cursor", side_effect=Exception("down")):
         response = client.get(reverse("healthz"))
     assert response.status_code == 503
+
+
+PROBE = """
+import json
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test import Client
+
+call_command("migrate", verbosity=0)
+get_user_model().objects.create_user("probe", password="a-long-passphrase-1")
+client = Client()
+plain = client.get("/login/")
+page = client.get("/login/", secure=True)
+signed_in = client.post(
+    "/login/", {"username": "probe", "password": "a-long-passphrase-1"}, secure=True
+)
+print(json.dumps({
+    "plain": [plain.status_code, plain.headers.get("Location", "")],
+    "headers": dict(page.headers),
+    "cookies": {
+        name: {"secure": bool(m["secure"]), "httponly": bool(m["httponly"]),
+               "samesite": m["samesite"]}
+        for name, m in {**page.cookies, **signed_in.cookies}.items()
+    },
+}))
+"""
+
+
+def test_production_responses_carry_the_hardening_headers_and_cookie_flags(tmp_path):
+    env = {
+        **PRODUCTION,
+        "DJANGO_ALLOWED_HOSTS": "testserver",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'probe.sqlite3'}",
+    }
+    result = _manage("shell", "--no-imports", "-c", PROBE, env=env)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["plain"] == [301, "https://testserver/login/"]  # plain HTTP goes to HTTPS
+    headers = seen["headers"]
+    assert headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "same-origin"
+    policy = dict(
+        directive.strip().split(" ", 1)
+        for directive in headers["Content-Security-Policy"].split(";")
+    )
+    assert policy["script-src"] == "'self'"  # no inline script, no eval
+    assert policy["object-src"] == "'none'"
+    assert policy["frame-ancestors"] == "'none'"
+    assert set(seen["cookies"]) == {"csrftoken", "sessionid"}
+    for name, flags in seen["cookies"].items():
+        assert flags["secure"], name
+        assert flags["samesite"] == "Lax", name
+    assert seen["cookies"]["sessionid"]["httponly"]
+
+
+def test_every_page_sends_the_content_security_policy(client, manager):
+    client.force_login(manager)
+    for url in (reverse("reports:dashboard"), reverse("leads:pipeline"), reverse("login")):
+        assert "script-src 'self';" in client.get(url)["Content-Security-Policy"]
+
+
+TEMPLATES = ROOT / "templates"
+
+
+def test_no_template_runs_inline_script():
+    """The policy refuses inline script, so every script must come from a static file."""
+    pages = list(TEMPLATES.rglob("*.html"))
+    assert len(pages) > 30
+    for page in pages:
+        text = page.read_text()
+        for tag in re.findall(r"<script\b[^>]*>", text):
+            assert "src=" in tag, f"{page.relative_to(ROOT)}: {tag}"
+        handlers = re.findall(r"\son[a-z]+\s*=", text)
+        assert not handlers, f"{page.relative_to(ROOT)}: inline event handler {handlers}"
+        assert "javascript:" not in text, page.relative_to(ROOT)
