@@ -5,6 +5,7 @@ Production sets `DJANGO_DEBUG=0`, which switches on every HTTPS and cookie prote
 requires a real `DJANGO_SECRET_KEY` and `DJANGO_ALLOWED_HOSTS`.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_filters",
+    "axes",  # login throttling
     "crm",
     "campaigns",
     "leads",
@@ -71,6 +73,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 if env_bool("HANDOFF_SERVER_TIMING", False):
     # Time and query count in a Server-Timing header, for the benchmark harness.
@@ -157,8 +160,21 @@ else:
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # --- Auth -----------------------------------------------------------------------------------
-# Django's ModelBackend, reading a signed-in user's roles in the same query as the user.
-AUTHENTICATION_BACKENDS = ["crm.auth.RoleBackend"]
+AUTHENTICATION_BACKENDS = [
+    # Refuses a sign-in while its username and address are locked out (below).
+    "axes.backends.AxesStandaloneBackend",
+    # Django's ModelBackend, reading a signed-in user's roles in the same query as the user.
+    "crm.auth.RoleBackend",
+]
+# Password guessing: five wrong passwords for one username from one address lock that pair
+# out for 15 minutes (a guesser cannot lock a colleague out from elsewhere); a right password
+# clears the count. Attempts are kept in the database, so every server counts together.
+AXES_FAILURE_LIMIT = env_int("HANDOFF_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("HANDOFF_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -251,6 +267,8 @@ if not DEBUG:
     if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
         # Only behind a proxy that strips and sets this header itself.
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+        # The client's address for login throttling: the one that proxy added.
+        AXES_IPWARE_PROXY_COUNT = 1
 
 LOGGING = {
     "version": 1,

@@ -155,3 +155,10 @@ def cell(value, kind: str) -> str:
     from reports.tables import cell_text
 
     return cell_text(value, kind)
+
+
+@register.filter
+def minutes(value) -> str:
+    """A timedelta as "15 minutes" (the lock-out page's wait)."""
+    count = round(value.total_seconds() / 60) if value else 0
+    return f"{count} minute{'' if count == 1 else 's'}"

@@ -1,5 +1,8 @@
+import datetime as dt
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import PASSWORD
 
@@ -69,3 +72,47 @@ def test_a_weak_new_password_is_refused_with_field_errors(client, rep):
     )
     assert response.status_code == 200
     assert "This password is too common." in response.content.decode()
+
+
+def _log_in(client, username, password, address="203.0.113.7"):
+    return client.post(
+        reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=address
+    )
+
+
+def test_password_guessing_is_locked_out_with_a_clear_message(client, rep, other_rep, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert _log_in(client, "rep", "guess").status_code == 200
+    assert _log_in(client, "rep", "guess").status_code == 429  # the fifth locks
+    locked = _log_in(client, "rep", PASSWORD)  # even the right password, while locked
+    assert locked.status_code == 429
+    page = locked.content.decode()
+    assert "Too many failed log-ins" in page
+    assert "locked from your address for 15 minutes" in page
+    assert "_auth_user_id" not in client.session
+    # The same address may still sign someone else in; the same user from elsewhere too.
+    assert _log_in(client, "other_rep", PASSWORD).status_code == 302
+    client.logout()
+    assert _log_in(client, "rep", PASSWORD, address="198.51.100.9").status_code == 302
+
+
+def test_the_lock_lifts_after_the_cool_off(client, rep, settings):
+    from axes.models import AccessAttempt
+
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _log_in(client, "rep", "guess")
+    assert _log_in(client, "rep", PASSWORD).status_code == 429
+    AccessAttempt.objects.update(
+        attempt_time=timezone.now() - settings.AXES_COOLOFF_TIME - dt.timedelta(seconds=1)
+    )
+    assert _log_in(client, "rep", PASSWORD).status_code == 302
+
+
+def test_a_right_password_clears_the_failed_count(client, rep, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        _log_in(client, "rep", "guess")
+    assert _log_in(client, "rep", PASSWORD).status_code == 302
+    client.logout()
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        _log_in(client, "rep", "guess")
+    assert _log_in(client, "rep", PASSWORD).status_code == 302
