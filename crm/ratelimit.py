@@ -1,5 +1,7 @@
 """A fixed-window rate limit kept in the shared cache, so it holds across workers and servers."""
 
+import time
+
 from django.core.cache import cache
 
 
@@ -8,7 +10,10 @@ def allow(key: str, *, limit: int, window: int) -> bool:
 
     The database cache's incr is a read and a write, so two workers at the same instant may
     count one attempt too few; Redis and Memcached count exactly. Either way a flood is cut."""
-    cache_key = f"ratelimit:{key}"
+    # One counter per window, named by the window's number: a backend's incr may reset the
+    # key's expiry (the database cache writes it again with the default timeout), and then a
+    # counter kept under one name would outlive its window.
+    cache_key = f"ratelimit:{key}:{int(_clock() // window)}"
     cache.add(cache_key, 0, timeout=window)
     try:
         attempts = cache.incr(cache_key)
@@ -16,6 +21,10 @@ def allow(key: str, *, limit: int, window: int) -> bool:
         cache.set(cache_key, 1, timeout=window)
         attempts = 1
     return attempts <= limit
+
+
+def _clock() -> float:
+    return time.time()
 
 
 def client_ip(request) -> str:

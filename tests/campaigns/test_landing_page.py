@@ -182,3 +182,32 @@ def test_the_form_is_protected_against_cross_site_posts(campaign):
 
 def test_other_methods_are_refused(client, campaign):
     assert client.put("/go/summit/").status_code == 405
+
+
+def test_a_flood_is_held_to_the_limit_and_real_visitors_get_through_after_the_window(
+    client, campaign, settings, monkeypatch
+):
+    """A bot floods the form (some posts filling the honeypot, some not): the limit holds for
+    its address, nothing past the limit is stored, a visitor elsewhere is unaffected, and once
+    the window has passed the same address may send again."""
+    settings.LANDING_RATE_LIMIT, settings.LANDING_RATE_WINDOW = 5, 600
+    clock = [1_800_000_000.0]  # the rate limit's clock, moved by hand
+    monkeypatch.setattr("crm.ratelimit._clock", lambda: clock[0])
+    answers = []
+    for i in range(40):
+        honeypot = "http://spam.example" if i % 2 else ""
+        answers.append(
+            client.post(
+                "/go/summit/", _answers(email=f"bot{i}@x.example", website=honeypot)
+            ).status_code
+        )
+        clock[0] += 10  # forty posts over 400 seconds: all in one ten-minute window
+    assert answers[:5] == [302] * 5
+    assert set(answers[5:]) == {429}
+    assert Lead.objects.count() == 3  # the limit's five, less the two that filled the honeypot
+    elsewhere = client.post("/go/summit/", _answers(email="ada@x.example"), REMOTE_ADDR="10.1.1.1")
+    assert elsewhere.status_code == 302
+    clock[0] += 600  # the next window
+    again = client.post("/go/summit/", _answers(email="grace@x.example"))
+    assert again["Location"] == "/go/summit/thanks/"
+    assert Lead.objects.filter(email="grace@x.example").exists()
