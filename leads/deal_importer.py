@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django.db.models import Exists, Min, OuterRef, Q
+from django.db.models import Exists, F, Min, OuterRef, Q
 from django.db.models.functions import Lower, TruncDate
 from django.utils import timezone
 from django.utils.text import slugify
@@ -558,7 +558,9 @@ def _type_and_customers(deals) -> None:
             .filter(Exists(earlier_win))
             .values_list("pk", flat=True)
         )
-        Opportunity.objects.filter(pk__in=upsells).update(type=Opportunity.Type.UPSELL)
+        Opportunity.objects.filter(pk__in=upsells).update(
+            type=Opportunity.Type.UPSELL, version=F("version") + 1
+        )
     account_ids = {deal.account.pk for deal in deals if deal.stage == Stage.WON}
     if account_ids:
         firsts = (
@@ -601,7 +603,8 @@ def _update(updates, options: Options, result: Result) -> None:
         from_amount = deal.amount
         for name, value in changes.items():
             setattr(deal, name, value)
-        deal.save(update_fields=[*changes, "updated_at"])
+        deal.version += 1
+        deal.save(update_fields=[*changes, "updated_at", "version"])
         if "amount" in changes:
             deal.record_change(
                 by=options.by, from_stage=deal.stage, from_amount=from_amount, note="Imported."

@@ -383,6 +383,13 @@ DATE_INPUT = DateInput()
 OPEN_STAGES = [(s.value, s.label) for s in Opportunity.Stage if s in Opportunity.OPEN_STAGES]
 
 
+class SeenVersion(forms.Form):
+    """The version of the deal the form was filled from (hidden): a change someone made since
+    refuses the form rather than being silently undone (leads.services.deals)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
+
 class OpportunityForm(forms.ModelForm):
     """A deal's details. The account is named, not picked from a list (there may be tens of
     thousands): the account with that name is used, a new name makes a new account. Only
@@ -393,6 +400,7 @@ class OpportunityForm(forms.ModelForm):
         label="Account",
         help_text="The account with this name is used (any case); a new name makes a new account.",
     )
+    version = SeenVersion.base_fields["version"]
 
     class Meta:
         model = Opportunity
@@ -416,6 +424,7 @@ class OpportunityForm(forms.ModelForm):
             ]
         else:
             self.fields["account_name"].initial = self.instance.account.name
+            self.fields["version"].initial = self.instance.version
         if manager:
             self.fields["owner"].queryset = active_reps().order_by("first_name", "username")
             self.fields["owner"].required = creating is False
@@ -443,11 +452,11 @@ class OpportunityForm(forms.ModelForm):
         return day
 
 
-class MoveForm(forms.Form):
+class MoveForm(SeenVersion):
     stage = forms.ChoiceField(choices=OPEN_STAGES, label="Move to")
 
 
-class CloseWonForm(forms.Form):
+class CloseWonForm(SeenVersion):
     closed_date = forms.DateField(label="Won on", widget=DATE_INPUT, initial=timezone.localdate)
 
     def clean_closed_date(self):
@@ -457,7 +466,7 @@ class CloseWonForm(forms.Form):
         return day
 
 
-class CloseLostForm(forms.Form):
+class CloseLostForm(SeenVersion):
     reason = forms.ChoiceField(
         choices=[("", "Choose…"), *Opportunity.LostReason.choices], label="Lost because"
     )
@@ -475,7 +484,7 @@ class CloseLostForm(forms.Form):
         return cleaned
 
 
-class ReopenForm(forms.Form):
+class ReopenForm(SeenVersion):
     stage = forms.ChoiceField(choices=OPEN_STAGES, initial="negotiation", label="Back to")
     note = forms.CharField(
         max_length=2000, widget=forms.Textarea(attrs={"rows": 2}), label="Why reopen it"

@@ -363,9 +363,10 @@ def _card_mover(csrf_token: str, here: str, target, *, back: bool):
     way = escape(f"{'back to' if back else 'on to'} {label}")
     text = escape(f"← {label}" if back else f"{label} →")
 
-    def write(url: str, name: str) -> str:
+    def write(url: str, name: str, version: int) -> str:
         return (
             f'<form method="post" action="{escape(url)}">{fields}'
+            f'<input type="hidden" name="version" value="{int(version)}">'
             f'<button type="submit" class="btn {button} btn-sm py-0" '
             f'aria-label="Move {escape(name)} {way}">{text}</button></form>'
         )
@@ -378,6 +379,7 @@ CARD_FIELDS = (
     "pk",
     "name",
     "stage",
+    "version",
     "amount",
     "expected_close_date",
     "stage_changed_at",
@@ -405,11 +407,13 @@ def board_cards(deals, *, previous, following, user, csrf_token: str, here: str,
         moves = drag = ""
         if movable[deal.owner_id]:
             to = move_url(deal.pk)
-            drag = format_html(' draggable="true" data-move-url="{}"', to)
+            drag = format_html(
+                ' draggable="true" data-move-url="{}" data-version="{}"', to, deal.version
+            )
             moves = SafeString(
                 '<div class="d-flex justify-content-between mt-1">'
-                f"{back(to, deal.name) if back else '<span></span>'}"
-                f"{on(to, deal.name) if on else ''}</div>"
+                f"{back(to, deal.name, deal.version) if back else '<span></span>'}"
+                f"{on(to, deal.name, deal.version) if on else ''}</div>"
             )
         close = deal.expected_close_date
         cards.append(

@@ -160,6 +160,9 @@ class Opportunity(TimeStampedModel):
     probability = models.PositiveSmallIntegerField(
         default=10, help_text="Chance of winning, in percent."
     )
+    # One more on every change (leads.services.deals): a form sends back the version it was
+    # filled from, and a change made meanwhile by someone else refuses it.
+    version = models.PositiveIntegerField(default=1, editable=False)
     amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
     expected_close_date = models.DateField()
     closed_date = models.DateField(null=True, blank=True)

@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.utils import timezone
 
-from crm.errors import TransitionError
+from crm.errors import ConflictError, TransitionError
 from crm.roles import is_manager, is_rep
 from leads.models import Account, Lead, Opportunity, StageProbability, to_cents
 
@@ -38,9 +38,22 @@ def _check_open(opportunity: Opportunity, by, doing: str) -> None:
         raise TransitionError(f"Only the deal's owner or a manager can do that to {opportunity}.")
 
 
+def _check_version(opportunity: Opportunity, version: int | None) -> None:
+    """Refuse a change made from a page older than the deal's last change (`version` is the
+    one the page showed; None when the caller read the deal itself)."""
+    if version is not None and version != opportunity.version:
+        raise ConflictError(
+            f"{opportunity} was changed by someone else after you opened it: it is now in "
+            f"{opportunity.get_stage_display()}, {opportunity.amount:,.2f}, closing "
+            f"{opportunity.expected_close_date:%d %b %Y}. Nothing was saved: check it and "
+            "make your change again."
+        )
+
+
 def _save_opportunity(opportunity: Opportunity, *fields: str) -> None:
+    opportunity.version += 1
     opportunity.save(
-        update_fields=["stage", "probability", "stage_changed_at", "updated_at", *fields]
+        update_fields=["stage", "probability", "stage_changed_at", "updated_at", "version", *fields]
     )
 
 
@@ -117,13 +130,16 @@ EDITABLE = (
 
 
 @transaction.atomic
-def opportunity_update(*, opportunity: Opportunity, by, **changes) -> Opportunity:
+def opportunity_update(
+    *, opportunity: Opportunity, by, version: int | None = None, **changes
+) -> Opportunity:
     """Edit an open deal's details. An amount change is recorded like a stage change; only a
-    manager hands a deal to another rep."""
+    manager hands a deal to another rep. `version`: the one the editor's form was filled from."""
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise TypeError(f"Cannot edit {', '.join(sorted(unknown))} here.")
     opportunity = _locked_opportunity(opportunity)
+    _check_version(opportunity, version)
     _check_open(opportunity, by, "edited")
     if "owner" in changes and changes["owner"].pk != opportunity.owner_id and not is_manager(by):
         raise TransitionError("Only a manager can give a deal to another rep.")
@@ -141,7 +157,8 @@ def opportunity_update(*, opportunity: Opportunity, by, **changes) -> Opportunit
         setattr(opportunity, field, changes[field])
     if not changed:
         return opportunity
-    opportunity.save(update_fields=[*changed, "updated_at"])
+    opportunity.version += 1
+    opportunity.save(update_fields=[*changed, "updated_at", "version"])
     if "amount" in changed:
         opportunity.record_change(
             by=by, from_stage=opportunity.stage, from_amount=from_amount, note="Amount changed."
@@ -161,9 +178,12 @@ def _move(opportunity: Opportunity, stage: str, by, note: str = "", *fields: str
 
 
 @transaction.atomic
-def opportunity_move(*, opportunity: Opportunity, stage: str, by, note: str = "") -> Opportunity:
+def opportunity_move(
+    *, opportunity: Opportunity, stage: str, by, note: str = "", version: int | None = None
+) -> Opportunity:
     """Move an open deal to another open stage; it takes that stage's probability."""
     opportunity = _locked_opportunity(opportunity)
+    _check_version(opportunity, version)
     _check_open(opportunity, by, "moved")
     if stage not in Opportunity.OPEN_STAGES:
         raise TransitionError("Choose an open stage; close the deal as won or lost instead.")
@@ -186,10 +206,16 @@ def opportunity_advance_to(*, opportunity: Opportunity, stage: str, by, note: st
 
 @transaction.atomic
 def opportunity_close_won(
-    *, opportunity: Opportunity, by, closed_date: dt.date | None = None, note: str = ""
+    *,
+    opportunity: Opportunity,
+    by,
+    closed_date: dt.date | None = None,
+    note: str = "",
+    version: int | None = None,
 ) -> Opportunity:
     """Won: the account becomes a customer if it was not one yet."""
     opportunity = _locked_opportunity(opportunity)
+    _check_version(opportunity, version)
     _check_open(opportunity, by, "closed")
     now = timezone.now()
     closed_date = closed_date or timezone.localdate(now)
@@ -210,9 +236,10 @@ def opportunity_close_won(
 
 @transaction.atomic
 def opportunity_close_lost(
-    *, opportunity: Opportunity, by, reason: str, detail: str = ""
+    *, opportunity: Opportunity, by, reason: str, detail: str = "", version: int | None = None
 ) -> Opportunity:
     opportunity = _locked_opportunity(opportunity)
+    _check_version(opportunity, version)
     _check_open(opportunity, by, "closed")
     if reason not in Opportunity.LostReason.values:
         raise TransitionError("Choose why the deal was lost.")
@@ -235,10 +262,13 @@ def opportunity_close_lost(
 
 
 @transaction.atomic
-def opportunity_reopen(*, opportunity: Opportunity, by, stage: str, note: str) -> Opportunity:
+def opportunity_reopen(
+    *, opportunity: Opportunity, by, stage: str, note: str, version: int | None = None
+) -> Opportunity:
     """A manager puts a closed deal back in an open stage, with a reason. A reopened won deal no
     longer makes its account a customer unless another won deal does."""
     opportunity = _locked_opportunity(opportunity)
+    _check_version(opportunity, version)
     if not is_manager(by):
         raise TransitionError("Only a manager can reopen a closed deal.")
     if opportunity.is_open:

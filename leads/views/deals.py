@@ -16,7 +16,7 @@ from django.views.generic import CreateView, DetailView, FormView, TemplateView,
 from django_filters.views import FilterView
 
 from crm.db import count_of, sum_of
-from crm.errors import TransitionError
+from crm.errors import ConflictError, TransitionError
 from crm.listing import FilteredListMixin, is_filtered
 from crm.pagination import IdsFirstMixin
 from crm.roles import Role, RoleRequiredMixin, is_manager, role_required
@@ -227,6 +227,7 @@ class OpportunityUpdateView(RoleRequiredMixin, UpdateView):
 
     def form_valid(self, form):
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        changes.pop("version", None)
         if "account_name" in changes and (
             changes["account_name"].casefold() == self.object.account.name.casefold()
         ):
@@ -235,8 +236,16 @@ class OpportunityUpdateView(RoleRequiredMixin, UpdateView):
             services.opportunity_update(
                 opportunity=Opportunity.objects.get(pk=self.object.pk),
                 by=self.request.user,
+                version=form.cleaned_data["version"],
                 **changes,
             )
+        except ConflictError as e:
+            # The form keeps what this person typed; sent again, it is made from the version
+            # they have now been told about.
+            form.data = form.data.copy()
+            form.data["version"] = Opportunity.objects.get(pk=self.object.pk).version
+            form.add_error(None, str(e))
+            return self.form_invalid(form)
         except TransitionError as e:
             form.add_error(None, str(e))
             return self.form_invalid(form)
@@ -282,14 +291,15 @@ class OpportunityDetailView(RoleRequiredMixin, DetailView):
         context["activity_form"] = ActivityForm() if acts else None
         bound = bound_forms or {}
         forms = {}
+        seen = {"version": opportunity.version}
         if acts and opportunity.is_open:
             forms["move"] = bound.get("move") or MoveForm(
-                initial={"stage": _next_stage(opportunity.stage)}
+                initial={"stage": _next_stage(opportunity.stage), **seen}
             )
-            forms["won"] = bound.get("won") or CloseWonForm()
-            forms["lost"] = bound.get("lost") or CloseLostForm()
+            forms["won"] = bound.get("won") or CloseWonForm(initial=seen)
+            forms["lost"] = bound.get("lost") or CloseLostForm(initial=seen)
         if opportunity.can_be_reopened_by(user):
-            forms["reopen"] = bound.get("reopen") or ReopenForm()
+            forms["reopen"] = bound.get("reopen") or ReopenForm(initial=seen)
         context["action_forms"] = forms
         context["can_act"] = acts
         context["open_action"] = open_action or self.request.GET.get("action", "")

@@ -32,6 +32,7 @@
     event.preventDefault();
     form.action = dragged.dataset.moveUrl;
     form.elements.stage.value = column.dataset.stage;
+    form.elements.version.value = dragged.dataset.version;
     form.submit();
   });
 })();

@@ -1,11 +1,12 @@
 """Two people acting on one lead at the same moment: the row lock lets exactly one through."""
 
 import threading
+from decimal import Decimal
 
 import pytest
 from django.db import connection
 
-from crm.errors import TransitionError
+from crm.errors import ConflictError, TransitionError
 from leads import services
 from leads.models import Lead, LeadTransition, Proposal
 from tests.conftest import requires_postgres
@@ -107,3 +108,22 @@ def test_two_revisions_at_once_make_one_new_version(rep, manager):
     )
     assert sum(isinstance(r, TransitionError) for r in results) == 1
     assert sorted(Proposal.objects.values_list("version", flat=True)) == [1, 2]
+
+
+def test_two_people_saving_the_same_deal_from_the_same_version_one_is_refused(rep, manager):
+    """Both opened the deal at version 1; one moves it, the other edits its amount. The second
+    to commit is refused, so neither change silently undoes the other."""
+    deal = OpportunityFactory(owner=rep, stage="demo", amount=Decimal("12000.00"))
+    results = _race(
+        lambda: services.opportunity_move(opportunity=deal, by=rep, stage="proposal", version=1),
+        lambda: services.opportunity_update(
+            opportunity=deal, by=manager, amount="99000", version=1
+        ),
+    )
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert len(errors) == 1
+    assert isinstance(errors[0], ConflictError)
+    deal.refresh_from_db()
+    assert deal.version == 2
+    # Exactly one of the two changes, whole.
+    assert (deal.stage, deal.amount) in (("proposal", Decimal("12000.00")), ("demo", 99000))

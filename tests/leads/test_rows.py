@@ -108,7 +108,8 @@ def test_a_board_card_escapes_its_text_and_moves_only_for_sales(client, rep, mar
     html = client.get(reverse("leads:pipeline")).content.decode()
     assert HOSTILE not in html
     move = reverse("leads:opportunity-action", args=[deal.pk, "move"])
-    assert f'draggable="true" data-move-url="{move}" data-stage="demo">' in html
+    assert f'draggable="true" data-move-url="{move}" data-version="1" data-stage="demo">' in html
+    assert '<input type="hidden" name="version" value="1">' in html
     assert f'aria-label="Move Deal {ESCAPED} back to Discovery">← Discovery</button>' in html
     assert f'aria-label="Move Deal {ESCAPED} on to Proposal">Proposal →</button>' in html
     assert "Close date passed: 31 Jan" in html
