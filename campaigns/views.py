@@ -14,6 +14,7 @@ from campaigns.filters import CampaignFilter
 from campaigns.forms import CampaignForm, SpendEntryForm
 from campaigns.models import Campaign, SpendEntry
 from campaigns.rows import campaign_rows
+from crm.audit import HistoryMixin
 from crm.db import sum_of
 from crm.listing import is_filtered
 from crm.roles import Role, RoleRequiredMixin, role_required
@@ -88,7 +89,7 @@ class CampaignUpdateView(RoleRequiredMixin, SuccessMessageMixin, UpdateView):
         return super().get_context_data(saved=self.saved, **kwargs)
 
 
-class CampaignDetailView(RoleRequiredMixin, DetailView):
+class CampaignDetailView(RoleRequiredMixin, HistoryMixin, DetailView):
     """The campaign's figures for everyone; marketers also record spend here (POST)."""
 
     roles = (Role.MARKETING, Role.SALES)

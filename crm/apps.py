@@ -20,6 +20,9 @@ class CrmConfig(AppConfig):
         # after transactional tests) empties the auth tables and then sends post_migrate:
         # syncing here too puts the groups and their permissions back.
         post_migrate.connect(_sync_role_groups, sender=self)
+        from crm.audit import register_all
+
+        register_all()
 
 
 def _sync_role_groups(sender, using, apps=None, **kwargs):

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, DetailView, FormView, TemplateView, UpdateView
 from django_filters.views import FilterView
 
+from crm.audit import HistoryMixin
 from crm.db import count_of, sum_of
 from crm.errors import ConflictError, TransitionError
 from crm.listing import FilteredListMixin, is_filtered
@@ -269,7 +270,7 @@ def stage_durations(changes, now, is_open: bool) -> list[tuple[str, object]]:
     return [(labels[stage], duration) for stage, duration in spent.items()]
 
 
-class OpportunityDetailView(RoleRequiredMixin, DetailView):
+class OpportunityDetailView(RoleRequiredMixin, HistoryMixin, DetailView):
     roles = (Role.MARKETING, Role.SALES)
 
     def get_queryset(self):

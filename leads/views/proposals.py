@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from django.views.generic import DetailView
 from django_filters.views import FilterView
 
+from crm.audit import HistoryMixin
 from crm.errors import TransitionError
 from crm.listing import FilteredListMixin
 from crm.pagination import IdsFirstMixin
@@ -155,7 +156,7 @@ def proposal_update(request, pk):
     return _editor(request, opportunity=proposal.opportunity, proposal=proposal)
 
 
-class ProposalDetailView(RoleRequiredMixin, DetailView):
+class ProposalDetailView(RoleRequiredMixin, HistoryMixin, DetailView):
     """The proposal as the customer reads it, with its versions and what can be done next."""
 
     roles = (Role.MARKETING, Role.SALES)

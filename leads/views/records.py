@@ -10,6 +10,7 @@ from django.views.generic import (
     FormView,
 )
 
+from crm.audit import HistoryMixin
 from crm.errors import TransitionError
 from crm.roles import Role, RoleRequiredMixin, is_manager, role_required
 from leads import scoring, services
@@ -31,7 +32,7 @@ from leads.models import (
 from leads.views.common import back_to, with_edit_rights
 
 
-class LeadDetailView(RoleRequiredMixin, DetailView):
+class LeadDetailView(RoleRequiredMixin, HistoryMixin, DetailView):
     roles = (Role.MARKETING, Role.SALES)
 
     def get_queryset(self):

@@ -1,0 +1,85 @@
+"""The audit trail: who created, changed or deleted which record, when, and which fields went
+from what to what (django-auditlog, one log for every model here, written by model signals).
+
+What the app's own append-only logs already record is left out, so no change is kept twice:
+a lead's stage and its dates are in its transition log, a deal's stage, probability, amount and
+closing are in its stage log. Bulk writes (CSV imports, the cron's SLA sweep, rescoring) go
+around model signals: their rows carry their own trace (transitions, import records).
+"""
+
+from auditlog.registry import auditlog
+
+STAMPS = ["created_at", "updated_at"]
+
+# model label -> fields left out of its entries
+AUDITED = {
+    "campaigns.Campaign": STAMPS,
+    "leads.Lead": [
+        *STAMPS,
+        "score",  # recomputed by the scoring rules, which are audited themselves
+        "stage",
+        "stage_changed_at",
+        "stage_reason",
+        "recycle_count",
+        "submission_count",
+        "mql_at",
+        "response_due_at",
+        "accepted_at",
+        "first_response_at",
+        "qualified_at",
+        "converted_at",
+        "closed_at",
+        "reached_mql",
+        "reached_sal",
+        "reached_sql",
+    ],
+    "leads.Opportunity": [
+        *STAMPS,
+        "stage",
+        "probability",
+        "stage_changed_at",
+        "amount",
+        "closed_date",
+        "lost_reason",
+        "lost_detail",
+        "version",
+    ],
+    "leads.Proposal": [*STAMPS, "subtotal", "tax_amount", "total"],  # totals follow the lines
+    "leads.Account": [*STAMPS, "customer_since"],  # set by won deals
+    "leads.ScoringRule": STAMPS,
+    "reports.ServiceLevelAgreement": [],
+    "reports.Quota": STAMPS,
+}
+
+
+def register_all() -> None:
+    from django.apps import apps
+
+    for label, left_out in AUDITED.items():
+        model = apps.get_model(label)
+        # The model's own columns only: reading a reverse one-to-one (a campaign's tally) to
+        # compare it would cache its absence on the object being saved.
+        fields = [f.name for f in model._meta.concrete_fields if f.name not in left_out]
+        auditlog.register(model, include_fields=fields)
+
+
+def history_for(record, user, limit: int = 50):
+    """The record's audit entries, newest first, for a manager; None for anyone else (the page
+    shows no history section)."""
+    from auditlog.models import LogEntry
+
+    from crm.roles import is_manager
+
+    if not is_manager(user):
+        return None
+    return list(LogEntry.objects.get_for_object(record).select_related("actor")[:limit])
+
+
+class HistoryMixin:
+    """For a record's page (a DetailView): its audit trail in the context as `history`, for
+    managers (None for others: the page shows no history section)."""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["history"] = history_for(self.object, self.request.user)
+        return context
