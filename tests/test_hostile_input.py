@@ -8,8 +8,19 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from campaigns.forms import CampaignForm, LandingPageForm, SpendEntryForm
 from leads import importer
+from leads.forms import (
+    ActivityForm,
+    CloseLostForm,
+    LeadForm,
+    OpportunityForm,
+    ProposalForm,
+    RejectForm,
+    ScoringRuleForm,
+)
 from leads.models import Lead
+from reports.forms import QuotaForm
 from tests.factories import CampaignFactory, LeadFactory, OpportunityFactory
 
 pytestmark = pytest.mark.django_db
@@ -59,107 +70,36 @@ def _counts() -> dict:
 
 @pytest.fixture
 def forms(marketer, rep, manager, sla, settings):
-    """(who posts, URL, the form's field names) for every form that writes."""
+    """(who posts, URL, the form class whose fields are sent) for every form that writes."""
     settings.LANDING_RATE_LIMIT = 10**6  # the flood here is the test's own
     campaign = CampaignFactory(slug="summit")
     lead = LeadFactory(owner=rep, stage=Lead.Stage.MQL, campaign=campaign)
     deal = OpportunityFactory(owner=rep)
     return [
-        (
-            None,
-            "/go/summit/",
-            [
-                "first_name",
-                "last_name",
-                "email",
-                "company",
-                "job_title",
-                "phone",
-                "company_size",
-                "country",
-                "message",
-                "consent",
-                "utm_source",
-                "referrer",
-                "landing_url",
-                "website",
-            ],
-        ),
-        (
-            marketer,
-            reverse("leads:lead-create"),
-            [
-                "first_name",
-                "last_name",
-                "email",
-                "phone",
-                "company",
-                "job_title",
-                "industry",
-                "company_size",
-                "country",
-                "campaign",
-            ],
-        ),
-        (
-            marketer,
-            reverse("campaigns:campaign-create"),
-            [
-                "name",
-                "slug",
-                "channel",
-                "objective",
-                "status",
-                "start_date",
-                "end_date",
-                "budget",
-                "target_segment",
-                "owner",
-                "description",
-                "form_headline",
-                "form_intro",
-            ],
-        ),
-        (marketer, campaign.get_absolute_url(), ["date", "amount", "note"]),
-        (marketer, reverse("leads:rule-create"), ["field", "condition", "value", "points"]),
-        (
-            rep,
-            reverse("leads:lead-activity", args=[lead.pk]),
-            ["kind", "outcome", "subject", "body", "occurred_at"],
-        ),
-        (rep, reverse("leads:lead-action", args=[lead.pk, "reject"]), ["reason", "detail"]),
-        (
-            rep,
-            reverse("leads:opportunity-create"),
-            ["name", "account_name", "amount", "expected_close_date", "type", "product"],
-        ),
-        (
-            rep,
-            reverse("leads:opportunity-update", args=[deal.pk]),
-            ["name", "account_name", "amount", "version", "expected_close_date", "type", "product"],
-        ),
-        (
-            rep,
-            reverse("leads:opportunity-action", args=[deal.pk, "lost"]),
-            ["reason", "detail", "version"],
-        ),
-        (
-            rep,
-            reverse("leads:proposal-create", args=[deal.pk]),
-            ["title", "valid_until", "tax_rate", "terms"],
-        ),
-        (manager, reverse("reports:quota-create"), ["rep", "period", "period_start", "amount"]),
+        (None, "/go/summit/", LandingPageForm),
+        (marketer, reverse("leads:lead-create"), LeadForm),
+        (marketer, reverse("campaigns:campaign-create"), CampaignForm),
+        (marketer, reverse("campaigns:campaign-update", args=[campaign.slug]), CampaignForm),
+        (marketer, campaign.get_absolute_url(), SpendEntryForm),
+        (marketer, reverse("leads:rule-create"), ScoringRuleForm),
+        (rep, reverse("leads:lead-activity", args=[lead.pk]), ActivityForm),
+        (rep, reverse("leads:lead-action", args=[lead.pk, "reject"]), RejectForm),
+        (rep, reverse("leads:opportunity-create"), OpportunityForm),
+        (rep, reverse("leads:opportunity-update", args=[deal.pk]), OpportunityForm),
+        (rep, reverse("leads:opportunity-action", args=[deal.pk, "lost"]), CloseLostForm),
+        (rep, reverse("leads:proposal-create", args=[deal.pk]), ProposalForm),
+        (manager, reverse("reports:quota-create"), QuotaForm),
     ]
 
 
 @PROFILE
 @given(data=st.data())
 def test_no_form_answers_hostile_input_with_a_server_error(client, forms, data):
-    for user, url, fields in forms:
+    for user, url, form_class in forms:
         client.logout()
         if user is not None:
             client.force_login(user)
-        values = {name: data.draw(VALUES, label=f"{url} {name}") for name in fields}
+        values = {name: data.draw(VALUES, label=f"{url} {name}") for name in form_class.base_fields}
         before = _counts()
         response = client.post(url, values)
         assert response.status_code in (200, 302, 400), f"{url}: {response.status_code}"
