@@ -89,3 +89,24 @@ def test_a_staff_manager_opens_the_admin(client, manager):
     response = client.get("/admin/")
     assert response.status_code == 200
     assert "Handoff administration" in response.content.decode()
+
+
+def test_records_with_history_cannot_be_deleted_even_in_the_admin(client, manager, rep):
+    """Reports read leads, deals and accounts through their logs: the admin refuses to delete
+    one that has history, and nothing disappears."""
+    from leads import services
+    from leads.models import Lead, Opportunity
+
+    lead = LeadFactory(owner=rep, stage="mql")
+    services.lead_accept(lead=lead, by=rep)  # a transition now points at the lead
+    deal = OpportunityFactory(owner=rep, stage="discovery")
+    services.opportunity_move(opportunity=deal, by=rep, stage="demo")
+    client.force_login(manager)
+    for record in (lead, deal, deal.account):
+        meta = record._meta
+        url = reverse(f"admin:{meta.app_label}_{meta.model_name}_delete", args=[record.pk])
+        page = client.post(url, {"post": "yes"})
+        assert page.status_code == 200, meta.label
+        assert "<title>Cannot delete" in page.content.decode(), meta.label
+    assert Lead.objects.filter(pk=lead.pk).exists()
+    assert Opportunity.objects.filter(pk=deal.pk).exists()
