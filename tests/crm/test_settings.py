@@ -99,6 +99,17 @@ from django.test import Client
 
 call_command("migrate", verbosity=0)
 get_user_model().objects.create_user("probe", password="a-long-passphrase-1")
+# The hashed static files' manifest comes from collectstatic at deploy time; the pages here
+# name their files without it (the headers and cookies do not depend on it).
+from django.conf import settings
+from django.test import override_settings
+
+override_settings(
+    STORAGES={
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+).enable()
 client = Client()
 plain = client.get("/login/")
 page = client.get("/login/", secure=True)
