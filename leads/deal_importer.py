@@ -603,8 +603,7 @@ def _update(updates, options: Options, result: Result) -> None:
         from_amount = deal.amount
         for name, value in changes.items():
             setattr(deal, name, value)
-        deal.version += 1
-        deal.save(update_fields=[*changes, "updated_at", "version"])
+        deal.save(update_fields=[*changes, "updated_at"])
         if "amount" in changes:
             deal.record_change(
                 by=options.by, from_stage=deal.stage, from_amount=from_amount, note="Imported."

@@ -160,8 +160,8 @@ class Opportunity(TimeStampedModel):
     probability = models.PositiveSmallIntegerField(
         default=10, help_text="Chance of winning, in percent."
     )
-    # One more on every change (leads.services.deals): a form sends back the version it was
-    # filled from, and a change made meanwhile by someone else refuses it.
+    # One more on every change (save() below): a form sends back the version it was filled
+    # from, and a change made meanwhile by someone else refuses it (leads.services.deals).
     version = models.PositiveIntegerField(default=1, editable=False)
     amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
     expected_close_date = models.DateField()
@@ -264,6 +264,15 @@ class Opportunity(TimeStampedModel):
 
     def can_be_reopened_by(self, user) -> bool:
         return not self.is_open and is_manager(user)
+
+    def save(self, *args, update_fields=None, **kwargs):
+        """Every save of a stored deal is a change, whoever writes it (a service, an import, the
+        admin): it makes a new version."""
+        if not self._state.adding:
+            self.version += 1
+            if update_fields is not None:
+                update_fields = {*update_fields, "version"}
+        super().save(*args, update_fields=update_fields, **kwargs)
 
     def is_sales_actor(self, user) -> bool:
         return self.sales_actor(user, self.owner_id)

@@ -51,9 +51,8 @@ def _check_version(opportunity: Opportunity, version: int | None) -> None:
 
 
 def _save_opportunity(opportunity: Opportunity, *fields: str) -> None:
-    opportunity.version += 1
     opportunity.save(
-        update_fields=["stage", "probability", "stage_changed_at", "updated_at", "version", *fields]
+        update_fields=["stage", "probability", "stage_changed_at", "updated_at", *fields]
     )
 
 
@@ -157,8 +156,7 @@ def opportunity_update(
         setattr(opportunity, field, changes[field])
     if not changed:
         return opportunity
-    opportunity.version += 1
-    opportunity.save(update_fields=[*changed, "updated_at", "version"])
+    opportunity.save(update_fields=[*changed, "updated_at"])
     if "amount" in changed:
         opportunity.record_change(
             by=by, from_stage=opportunity.stage, from_amount=from_amount, note="Amount changed."

@@ -104,3 +104,14 @@ def test_the_deal_page_forms_carry_its_version(client, rep):
         "won": 2,
         "lost": 2,
     }
+
+
+def test_any_save_of_a_stored_deal_makes_a_new_version(rep):
+    """Not only the services: an admin edit or an import saves through the model too."""
+    deal = OpportunityFactory(owner=rep)
+    deal.product = "Analytics"
+    deal.save(update_fields=["product"])
+    deal.name = "Renewal"
+    deal.save()
+    deal.refresh_from_db()
+    assert (deal.product, deal.name, deal.version) == ("Analytics", "Renewal", 3)
