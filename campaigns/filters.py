@@ -4,9 +4,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from campaigns.models import Campaign, Channel
-from crm.db import Prepared
-from crm.listing import FilterSet
-from crm.roles import Role, display_name
+from crm.listing import FilterSet, PeopleChoices
+from crm.roles import Role
 from crm.widgets import DateInput
 
 
@@ -19,14 +18,8 @@ def campaign_owners():
     )
 
 
-_OWNERS = Prepared(
-    lambda: campaign_owners().values_list("pk", "first_name", "last_name", "username")
-)
-
-
-def owner_choices():
-    """(id, name) of whoever may own a campaign, for the filter's drop-down."""
-    return [(pk, display_name(*names)) for pk, *names in _OWNERS.rows()]
+# (id, name) of whoever may own a campaign, for the filter's drop-down.
+owner_choices = PeopleChoices(campaign_owners)
 
 
 class CampaignFilter(FilterSet):

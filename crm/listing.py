@@ -3,7 +3,8 @@
 import django_filters
 from django.utils.choices import BaseChoiceIterator, CallableChoiceIterator
 
-from crm.roles import is_manager
+from crm.db import Prepared
+from crm.roles import display_name, is_manager
 
 # Query parameters that page or sort a list without filtering it.
 NOT_FILTERS = frozenset({"page", "ordering"})
@@ -35,6 +36,19 @@ class FilteredListMixin:
         context = super().get_context_data(**kwargs)
         context["filtered"] = is_filtered(self.request)
         return context
+
+
+class PeopleChoices:
+    """(id, name) of some users, for a filter's drop-down: `users()` gives a queryset of them,
+    read as values by a query compiled once (crm.db.Prepared)."""
+
+    def __init__(self, users):
+        self.people = Prepared(
+            lambda: users().values_list("pk", "first_name", "last_name", "username")
+        )
+
+    def __call__(self) -> list[tuple]:
+        return [(pk, display_name(*names)) for pk, *names in self.people.rows()]
 
 
 class OnceChoices(BaseChoiceIterator):

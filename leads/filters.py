@@ -8,8 +8,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, Channel
 from crm.db import Prepared
-from crm.listing import FilterSet
-from crm.roles import display_name
+from crm.listing import FilterSet, PeopleChoices
 from crm.widgets import DateInput
 from leads import search
 from leads.assignment import active_reps
@@ -66,12 +65,8 @@ def sales_reps():
     return active_reps().order_by("first_name", "last_name", "username")
 
 
-_REPS = Prepared(lambda: sales_reps().values_list("pk", "first_name", "last_name", "username"))
-
-
-def rep_choices():
-    """(id, name) of every active sales rep, for a filter's drop-down."""
-    return [(pk, display_name(*names)) for pk, *names in _REPS.rows()]
+# (id, name) of every active sales rep, for a filter's drop-down.
+rep_choices = PeopleChoices(sales_reps)
 
 
 class LeadAttributesFilter(SearchMixin, FilterSet):
