@@ -1,6 +1,7 @@
 """Query helpers shared by the apps' list and report pages."""
 
 import json
+import zlib
 from contextlib import contextmanager
 from datetime import timezone as dt_timezone
 from decimal import Decimal
@@ -189,6 +190,23 @@ def deferred_checkpoints(using: str = "default"):
             cursor.execute("PRAGMA wal_autocheckpoint = 1000")
             if not connection.in_atomic_block:
                 cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+
+def hold_lock(name: str, using: str = "default") -> None:
+    """Queue behind any other transaction holding the lock `name`, and hold it until this
+    transaction ends: for writers that read, then insert what they did not find (two imports
+    of one address would both insert it). Call it inside `transaction.atomic()`.
+
+    PostgreSQL: a transaction-level advisory lock (released by COMMIT or ROLLBACK, whatever
+    server took it). SQLite: nothing to take; its transactions here are IMMEDIATE (settings),
+    so every writer already holds the database's one write lock from BEGIN."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError("hold_lock() outside a transaction would be released at once.")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [zlib.crc32(name.encode())])
 
 
 def allocate_pks(model: type[models.Model], count: int) -> list[int]:

@@ -21,7 +21,7 @@ from django.db.models.functions import Lower, TruncDate
 from django.utils import timezone
 from django.utils.text import slugify
 
-from crm.db import Row, allocate_pks, bulk_insert
+from crm.db import Row, allocate_pks, bulk_insert, hold_lock
 from crm.roles import Role
 from leads.importer import FileProblem, Result, RowError, mapped_cells, parse_date, read
 from leads.models import (
@@ -34,6 +34,8 @@ from leads.models import (
 )
 
 BATCH = 2000
+# Held by a batch from its lookups to its commit (see crm.db.hold_lock).
+LOCK = "deals:import"
 Stage = Opportunity.Stage
 
 # What a column can be mapped to, with the header names (and synonyms) that suggest it.
@@ -152,11 +154,14 @@ class People:
     def __init__(self, create: bool):
         self.create = create
         self.by_key: dict[str, object] = {}
+        self._read_users()
+        self.to_create: dict[str, str] = {}  # key → the name as the file wrote it
+
+    def _read_users(self) -> None:
         for user in get_user_model().objects.filter(is_active=True):
             for key in (user.username, user.email, f"{user.first_name} {user.last_name}"):
                 if key.strip():
                     self.by_key.setdefault(" ".join(key.casefold().split()), user)
-        self.to_create: dict[str, str] = {}  # key → the name as the file wrote it
 
     @staticmethod
     def key(text: str) -> str:
@@ -175,9 +180,13 @@ class People:
         )
 
     def create_pending(self) -> list:
-        """Make a sales rep for each new name: no usable password until someone sets one."""
+        """Make a sales rep for each new name: no usable password until someone sets one.
+        Call it under the import lock: a name another import has made a rep for since this
+        one read the users is that rep, not a second one."""
         if not self.to_create:
             return []
+        self._read_users()
+        self.to_create = {k: v for k, v in self.to_create.items() if k not in self.by_key}
         User = get_user_model()
         sales = Group.objects.get(name=Role.SALES.value)
         taken = set(User.objects.values_list("username", flat=True))
@@ -358,6 +367,9 @@ def _accounts(names: dict[str, str], by) -> dict[str, Account]:
 
 def _write(batch: list[_Parsed], options: Options, people: People, result: Result) -> None:
     with transaction.atomic():
+        # Another import may be adding the same deals, accounts or reps right now: look them up
+        # and create the missing ones under one lock, or both would create them.
+        hold_lock(LOCK)
         people.create_pending()
         for parsed in batch:
             owner = parsed.values["owner"]

@@ -22,7 +22,14 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, Channel
 from crm.csvexport import safe_cell
-from crm.db import Row, allocate_pks, bulk_insert, bulk_update_rows, deferred_checkpoints
+from crm.db import (
+    Row,
+    allocate_pks,
+    bulk_insert,
+    bulk_update_rows,
+    deferred_checkpoints,
+    hold_lock,
+)
 from crm.validators import PHONE
 from leads import assignment, scoring, search
 from leads.models import CompanySize, Lead, LeadTransition
@@ -466,12 +473,17 @@ def _import(header, rows, options: Options, rules, result: Result, digest, progr
 
 
 def _write(batch: list[_Parsed], options: Options, rules, result: Result, digest) -> None:
-    from leads.services import Promotion, leads_promote_qualified
+    from leads.services import NEW_LEADS_LOCK, Promotion, leads_promote_qualified
 
     with transaction.atomic():
+        # Another import or a form may be adding the same addresses right now: look them up and
+        # insert the missing ones under one lock, or both would insert them.
+        hold_lock(NEW_LEADS_LOCK)
         emails = {p.key[1] for p in batch if p.key[0] == "email"}
-        ids = {p.key[1] for p in batch if p.key[0] == "external_id"}
-        existing = {}
+        # External ids: the key of a row without an e-mail, and for any row an id that another
+        # lead may hold already.
+        ids = {p.values["external_id"] for p in batch if p.values.get("external_id")}
+        existing, found, holders = {}, {}, {}
         if emails:
             # Lower(email) is what the unique index holds, and the index leaves out empty
             # addresses: the lookup says so too, or SQLite cannot use the (partial) index and
@@ -482,10 +494,13 @@ def _write(batch: list[_Parsed], options: Options, rules, result: Result, digest
                 .exclude(email="")
             )
             for lead in matches:
+                found[lead.pk] = lead
                 existing[("email", lead.email.casefold())] = lead
         if ids:
             for lead in Lead.objects.filter(external_id__in=ids).exclude(external_id=""):
+                lead = found.setdefault(lead.pk, lead)  # one object per lead
                 existing[("external_id", lead.external_id)] = lead
+                holders[lead.external_id] = ("lead", lead.pk)
         now = timezone.now()
         # A new lead: the file's values over these (a contact field the file lacks is blank).
         blank = {
@@ -501,12 +516,27 @@ def _write(batch: list[_Parsed], options: Options, rules, result: Result, digest
         new_rows, changed, in_batch = [], {}, {}
         for parsed in batch:
             lead = existing.get(parsed.key) or in_batch.get(parsed.key)
+            external_id = parsed.values.get("external_id")
+            if external_id:
+                who = ("lead", lead.pk) if isinstance(lead, Lead) else ("row", parsed.key)
+                if holders.get(external_id, who) != who:
+                    result.errors.append(
+                        RowError(
+                            parsed.line,
+                            options.mapping["external_id"],
+                            external_id,
+                            "is already the external id of another lead",
+                        )
+                    )
+                    continue
             if lead is None:
                 row = Row(**{**blank, **parsed.values})
                 row.stage_changed_at = row.created_at
                 new_rows.append(row)
                 in_batch[parsed.key] = row
                 result.created += 1
+                if external_id:
+                    holders[external_id] = ("row", parsed.key)
             elif options.on_duplicate == "skip":
                 result.skipped += 1
             else:
@@ -520,6 +550,8 @@ def _write(batch: list[_Parsed], options: Options, rules, result: Result, digest
                     continue
                 for name, value in updates.items():
                     setattr(lead, name, value)
+                if "external_id" in updates:
+                    holders[external_id] = who
                 if isinstance(lead, Lead):
                     changed[lead.pk] = lead
                 result.updated += 1

@@ -14,6 +14,7 @@ from leads.services.deals import (
 )
 from leads.services.leads import (
     MQL_DECIDERS,
+    NEW_LEADS_LOCK,
     Promotion,
     activity_change,
     activity_delete,
@@ -45,6 +46,7 @@ from leads.services.proposals import (
 
 __all__ = [
     "MQL_DECIDERS",
+    "NEW_LEADS_LOCK",
     "Promotion",
     "account_find_or_create",
     "activity_change",

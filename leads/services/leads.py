@@ -4,10 +4,11 @@ with its timestamps and leaves a trace row, all in one transaction."""
 import datetime as dt
 from collections import defaultdict
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from crm.db import hold_lock
 from crm.errors import TransitionError
 from crm.roles import is_manager, is_rep
 from leads import assignment, scoring
@@ -287,6 +288,9 @@ def leads_rescore_all() -> int:
 
 # --- Public landing-page capture --------------------------------------------------------------
 
+# Held by each writer that creates leads for addresses it looked up first (a form submission,
+# an import batch) from the lookup to its commit (see crm.db.hold_lock).
+NEW_LEADS_LOCK = "leads:new-addresses"
 # Lead fields a form submission may fill in; an existing lead keeps what it already has.
 CAPTURE_FIELDS = ["first_name", "last_name", "company", "job_title", "phone", "company_size"]
 
@@ -299,17 +303,17 @@ def lead_capture(*, campaign, email: str, answers: dict, tracking: dict) -> Lead
     email = email.strip()
     lead = Lead.objects.select_for_update().filter(email__iexact=email).first()
     if lead is None:
-        try:
-            # A savepoint: two submissions racing with one new address both try to create it.
-            with transaction.atomic():
-                lead = Lead.objects.create(
-                    email=email,
-                    campaign=campaign,
-                    channel=campaign.channel,
-                    **{name: answers.get(name, "") for name in CAPTURE_FIELDS},
-                )
-        except IntegrityError:
-            lead = Lead.objects.select_for_update().get(email__iexact=email)
+        # A new address: look again under the lock every lead-creating writer takes, so two
+        # submissions (or a submission and an import) never both create it.
+        hold_lock(NEW_LEADS_LOCK)
+        lead = Lead.objects.select_for_update().filter(email__iexact=email).first()
+    if lead is None:
+        lead = Lead.objects.create(
+            email=email,
+            campaign=campaign,
+            channel=campaign.channel,
+            **{name: answers.get(name, "") for name in CAPTURE_FIELDS},
+        )
     else:
         changed = [name for name in CAPTURE_FIELDS if answers.get(name) and not getattr(lead, name)]
         for name in changed:

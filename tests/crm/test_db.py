@@ -1,4 +1,5 @@
 import datetime as dt
+import zlib
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -14,10 +15,12 @@ from crm.db import (
     bulk_insert,
     count_of,
     deferred_checkpoints,
+    hold_lock,
     sum_of,
 )
 from leads.models import Account, Lead, LeadTransition, Opportunity
 from reports.models import ServiceLevelAgreement
+from tests.conftest import requires_postgres
 from tests.factories import CampaignFactory, LeadFactory, OpportunityFactory
 
 pytestmark = pytest.mark.django_db
@@ -139,3 +142,34 @@ def test_a_prepared_query_refuses_columns_that_need_converting():
     prepared = Prepared(lambda: ServiceLevelAgreement.objects.values_list("mql_required_fields"))
     with pytest.raises(ValueError, match="converting"):
         prepared.rows()
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_hold_lock_is_held_until_the_transaction_ends():
+    import psycopg
+    from django.conf import settings
+
+    key = zlib.crc32(b"test:lock")
+    db = settings.DATABASES["default"]
+    other = psycopg.connect(
+        dbname=db["NAME"],
+        user=db["USER"],
+        host=db["HOST"],
+        port=db["PORT"] or 5432,
+        password=db["PASSWORD"],
+        autocommit=True,
+    )
+
+    def free():
+        return other.execute("SELECT pg_try_advisory_xact_lock(%s)", [key]).fetchone()[0]
+
+    try:
+        with pytest.raises(RuntimeError, match="outside a transaction"):
+            hold_lock("test:lock")
+        with transaction.atomic():
+            hold_lock("test:lock")
+            assert not free()
+        assert free()
+    finally:
+        other.close()

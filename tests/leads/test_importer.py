@@ -180,6 +180,44 @@ def test_external_ids_match_when_there_is_no_email():
     assert Lead.objects.get(external_id="CRM-1").job_title == "Director of Web"
 
 
+def _import_text(text, **options):
+    header, _ = importer.read(text)
+    return importer.run(text, importer.Options(mapping=importer.guess_mapping(header), **options))
+
+
+def test_an_external_id_another_lead_holds_is_a_row_error_not_a_crash():
+    holder = LeadFactory(email="ada@example.com", external_id="CRM-1", campaign=None)
+    text = (
+        "Email,First name,External id\n"
+        "grace@example.com,Grace,CRM-1\n"  # a new lead claiming Ada's id
+        "ada@example.com,Ada,CRM-1\n"  # Ada herself: fine
+        "linus@example.com,Linus,CRM-2\n"
+        "margaret@example.com,Margaret,CRM-2\n"  # the id Linus took two rows up
+        "grace@example.com,Grace,CRM-3\n"
+    )
+    for dry_run in (True, False):
+        result = _import_text(text, dry_run=dry_run)
+        assert [(e.row, e.column, e.value) for e in result.errors] == [
+            (2, "External id", "CRM-1"),
+            (5, "External id", "CRM-2"),
+        ]
+        assert result.errors[0].message == "is already the external id of another lead"
+        assert result.created == 2  # Linus, and Grace from her second row
+    assert Lead.objects.get(external_id="CRM-1") == holder
+    assert Lead.objects.get(external_id="CRM-2").email == "linus@example.com"
+    assert Lead.objects.get(email="grace@example.com").external_id == "CRM-3"
+    assert not Lead.objects.filter(email="margaret@example.com").exists()
+
+
+def test_an_update_may_not_take_an_external_id_another_lead_holds():
+    LeadFactory(email="ada@example.com", external_id="CRM-1", campaign=None)
+    grace = LeadFactory(email="grace@example.com", external_id="CRM-9", campaign=None)
+    result = _import_text("Email,First name,External id\ngrace@example.com,Grace,CRM-1\n")
+    assert [(e.row, e.value) for e in result.errors] == [(2, "CRM-1")]
+    grace.refresh_from_db()
+    assert grace.external_id == "CRM-9"
+
+
 def test_known_leads_are_updated_or_skipped_as_asked():
     known = LeadFactory(email="GRACE@navy.example", company="Old name", campaign=None)
     result = _run("messy_semicolon_bom.csv", dayfirst=True, on_duplicate="skip")
