@@ -7,7 +7,11 @@ closing are in its stage log. Bulk writes (CSV imports, the cron's SLA sweep, re
 around model signals: their rows carry their own trace (transitions, import records).
 """
 
+from decimal import Decimal, InvalidOperation
+
 from auditlog.registry import auditlog
+from django.db import models
+from django.db.models.signals import pre_save
 
 STAMPS = ["created_at", "updated_at"]
 
@@ -52,11 +56,26 @@ AUDITED = {
 }
 
 
+def _stored_scale(sender, instance, **kwargs) -> None:
+    """Each decimal at its column's scale before the audit compares it with the stored value:
+    a form's 61000 and the row's 61000.00 are one amount, not a change to record."""
+    for field in sender._meta.concrete_fields:
+        value = getattr(instance, field.attname)
+        if isinstance(field, models.DecimalField) and isinstance(value, Decimal):
+            try:
+                value = value.quantize(Decimal(1).scaleb(-field.decimal_places))
+            except InvalidOperation:
+                continue  # too many digits for the column: the database will say so
+            setattr(instance, field.attname, value)
+
+
 def register_all() -> None:
     from django.apps import apps
 
     for label, left_out in AUDITED.items():
         model = apps.get_model(label)
+        # Connected before auditlog's own receiver, so it runs first.
+        pre_save.connect(_stored_scale, sender=model, dispatch_uid=f"stored-scale-{label}")
         # The model's own columns only: reading a reverse one-to-one (a campaign's tally) to
         # compare it would cache its absence on the object being saved.
         fields = [f.name for f in model._meta.concrete_fields if f.name not in left_out]
@@ -72,7 +91,9 @@ def history_for(record, user, limit: int = 50):
 
     if not is_manager(user):
         return None
-    return list(LogEntry.objects.get_for_object(record).select_related("actor")[:limit])
+    return list(
+        LogEntry.objects.get_for_object(record).select_related("actor", "content_type")[:limit]
+    )
 
 
 class HistoryMixin:

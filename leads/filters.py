@@ -9,6 +9,7 @@ from django.utils import timezone
 from campaigns.models import Campaign, Channel
 from crm.db import Prepared
 from crm.listing import FilterSet, PeopleChoices
+from crm.validators import as_id
 from crm.widgets import DateInput
 from leads import search
 from leads.assignment import active_reps
@@ -246,8 +247,8 @@ class ActivityFilter(FilterSet):
 def by_account_name(queryset, value: str, path: str):
     """An account's id (links from the account page) or words of its name."""
     value = value.strip()
-    if value.isdigit():
-        return queryset.filter(**{f"{path}_id": int(value)})
+    if (pk := as_id(value)) is not None:
+        return queryset.filter(**{f"{path}_id": pk})
     return queryset.filter(**{f"{path}__name__icontains": value}) if value else queryset
 
 

@@ -23,6 +23,10 @@ from leads.models import (
 Field, Condition = ScoringRule.Field, ScoringRule.Condition
 
 
+# A submission count a rule may name (a lead's count is an integer column).
+MAX_SUBMISSIONS = 1_000_000
+
+
 class ScoringRuleForm(forms.ModelForm):
     class Meta:
         model = ScoringRule
@@ -44,8 +48,12 @@ class ScoringRuleForm(forms.ModelForm):
                 "condition", "“is at least” compares numbers: use it with form submissions or size."
             )
         elif field == Field.SUBMISSIONS:
-            if condition == Condition.CONTAINS or not all(p.isdigit() for p in parts):
+            if condition == Condition.CONTAINS or not all(p.isdecimal() for p in parts):
                 self.add_error("value", "Form submissions are counted: give whole numbers.")
+            elif any(int(p) > MAX_SUBMISSIONS for p in parts):
+                self.add_error("value", f"Give a count of at most {MAX_SUBMISSIONS:,}.")
+            else:
+                parts = [str(int(p)) for p in parts]  # "١٢" and "012" are stored as 12
         elif field == Field.COMPANY_SIZE:
             sizes = {label.casefold(): size for size, label in CompanySize.choices}
             sizes |= {size.casefold(): size for size in CompanySize.values}
@@ -500,8 +508,9 @@ class StageProbabilityForm(forms.ModelForm):
         }
 
 
+# Edits the rows there are; a posted form count past them adds nothing.
 StageProbabilityFormSet = forms.modelformset_factory(
-    StageProbability, form=StageProbabilityForm, extra=0, can_delete=False
+    StageProbability, form=StageProbabilityForm, extra=0, can_delete=False, edit_only=True
 )
 
 

@@ -288,7 +288,7 @@ def parse_company_size(text: str) -> str:
     key = _size_key(text)
     if key in SIZE_NAMES:
         return SIZE_NAMES[key]
-    if key.isdigit():
+    if key.isdecimal():
         employees = int(key)
         return next((value for upper, value in SIZE_BANDS if employees <= upper), "5001+")
     raise ValueError(SIZE_HELP)

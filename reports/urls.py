@@ -16,6 +16,7 @@ urlpatterns = [
     path("sla/new-version/", views.SlaUpdateView.as_view(), name="sla-update"),
     path("quotas/", views.QuotaListView.as_view(), name="quota-list"),
     path("quotas/new/", views.QuotaCreateView.as_view(), name="quota-create"),
+    path("quotas/history/", views.QuotaHistoryView.as_view(), name="quota-history"),
     path("quotas/<int:pk>/", views.QuotaUpdateView.as_view(), name="quota-update"),
     path("quotas/<int:pk>/delete/", views.QuotaDeleteView.as_view(), name="quota-delete"),
 ]

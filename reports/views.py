@@ -1,6 +1,7 @@
 import datetime as dt
 
 import django_filters
+from auditlog.models import LogEntry
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.messages.views import SuccessMessageMixin
@@ -8,10 +9,18 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
-from django.views.generic import CreateView, DeleteView, FormView, TemplateView, UpdateView
+from django.views.generic import (
+    CreateView,
+    DeleteView,
+    FormView,
+    ListView,
+    TemplateView,
+    UpdateView,
+)
 from django_filters.views import FilterView
 
 from campaigns.models import Campaign, Channel
+from crm.audit import HistoryMixin
 from crm.csvexport import stream_csv
 from crm.errors import TransitionError
 from crm.listing import FilteredListMixin, FilterSet
@@ -62,19 +71,38 @@ class QuotaListView(RoleRequiredMixin, FilteredListMixin, FilterView):
         )
 
 
-class QuotaCreateView(RoleRequiredMixin, SuccessMessageMixin, CreateView):
+class QuotaFormMixin(RoleRequiredMixin, SuccessMessageMixin):
     roles = (Role.MANAGERS,)
     model = Quota
     form_class = QuotaForm
     success_url = reverse_lazy("reports:quota-list")
     success_message = "Quota saved."
 
+
+class QuotaCreateView(QuotaFormMixin, CreateView):
     def get_initial(self):
         return {"period_start": timezone.localdate().replace(day=1)}
 
 
-class QuotaUpdateView(QuotaCreateView, UpdateView):
-    pass
+class QuotaUpdateView(QuotaFormMixin, HistoryMixin, UpdateView):
+    """The quota's own values in the form (not the new quota's default start)."""
+
+
+class QuotaHistoryView(RoleRequiredMixin, ListView):
+    """Every quota set, changed or removed, newest first: a removed quota has no page of its
+    own, so its record is read here."""
+
+    roles = (Role.MANAGERS,)
+    paginate_by = 50
+    template_name = "reports/quota_history.html"
+    context_object_name = "history"
+
+    def get_queryset(self):
+        return (
+            LogEntry.objects.get_for_model(Quota)
+            .select_related("actor", "content_type")
+            .order_by("-pk")
+        )
 
 
 class QuotaDeleteView(RoleRequiredMixin, SuccessMessageMixin, DeleteView):

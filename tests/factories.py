@@ -16,6 +16,7 @@ from leads.models import (
     Opportunity,
     Proposal,
     ProposalLine,
+    ScoringRule,
 )
 from reports.models import Quota, ServiceLevelAgreement
 
@@ -193,6 +194,16 @@ class ProposalLineFactory(factory.django.DjangoModelFactory):
             Proposal.objects.filter(pk=obj.proposal_id).update(
                 subtotal=totals["subtotal"], tax_amount=totals["tax"], total=totals["total"]
             )
+
+
+class ScoringRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ScoringRule
+
+    field = ScoringRule.Field.JOB_TITLE
+    condition = ScoringRule.Condition.CONTAINS
+    value = "head"
+    points = 10
 
 
 class QuotaFactory(factory.django.DjangoModelFactory):

@@ -162,3 +162,25 @@ def minutes(value) -> str:
     """A timedelta as "15 minutes" (the lock-out page's wait)."""
     count = round(value.total_seconds() / 60) if value else 0
     return f"{count} minute{'' if count == 1 else 's'}"
+
+
+@register.filter
+def audit_changes(entry) -> list[tuple[str, str]]:
+    """An audit entry's changed fields as (label, text): "before → after" for a change, the
+    value it was made with or removed with for a create or delete; the id left out (the page
+    names the record) and an emptied value shown as a dash."""
+
+    def text(value) -> str:
+        return "—" if value in (None, "", "None") else str(value)
+
+    pairs = []
+    for label, (before, after) in entry.changes_display_dict.items():
+        if label.casefold() == "id":
+            continue
+        if entry.action == entry.Action.CREATE:
+            pairs.append((label, text(after)))
+        elif entry.action == entry.Action.DELETE:
+            pairs.append((label, text(before)))
+        else:
+            pairs.append((label, f"{text(before)} → {text(after)}"))
+    return pairs

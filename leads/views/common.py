@@ -1,11 +1,14 @@
 """Helpers shared by the lead pages."""
 
+from itertools import islice
+
 from django.contrib import messages
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from crm.errors import TransitionError
+from crm.validators import as_id
 
 
 def back_to(request, fallback):
@@ -27,8 +30,9 @@ def is_local_url(url) -> bool:
 
 
 def ticked_ids(request, limit: int) -> list[int]:
-    """The lead ids ticked on a list page, at most `limit` of them."""
-    return [int(pk) for pk in request.POST.getlist("lead") if pk.isdigit()][:limit]
+    """The lead ids ticked on a list page, at most `limit` of them; anything else is no id."""
+    ids = filter(None, map(as_id, request.POST.getlist("lead")))
+    return list(islice(ids, limit))
 
 
 def apply_to_each(request, leads, run, *, done: str, refused_word: str) -> None:

@@ -21,6 +21,7 @@ from crm.errors import ConflictError, TransitionError
 from crm.listing import FilteredListMixin, is_filtered
 from crm.pagination import IdsFirstMixin
 from crm.roles import Role, RoleRequiredMixin, is_manager, role_required
+from crm.validators import as_id
 from leads import services
 from leads.filters import AccountFilter, BoardFilter, OpportunityFilter
 from leads.forms import (
@@ -177,8 +178,8 @@ class OpportunityCreateView(RoleRequiredMixin, CreateView):
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs() | {"manager": is_manager(self.request.user)}
-        account = self.request.GET.get("account", "")
-        if account.isdigit():
+        account = as_id(self.request.GET.get("account", ""))
+        if account is not None:
             name = Account.objects.filter(pk=account).values_list("name", flat=True).first()
             kwargs.setdefault("initial", {})["account_name"] = name
         return kwargs
@@ -381,7 +382,10 @@ class StageProbabilityView(RoleRequiredMixin, FormView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         order = {stage: i for i, stage in enumerate(Opportunity.OPEN_STAGES)}
-        context["rows"] = sorted(context["form"].forms, key=lambda f: order[f.instance.stage])
+        # The stored rows in stage order (a tampered post's unknown rows last, as errors).
+        context["rows"] = sorted(
+            context["form"].initial_forms, key=lambda f: order.get(f.instance.stage, len(order))
+        )
         context["closed"] = [
             (s.label, Opportunity.DEFAULT_PROBABILITY[s])
             for s in (Opportunity.Stage.WON, Opportunity.Stage.LOST)
@@ -390,7 +394,7 @@ class StageProbabilityView(RoleRequiredMixin, FormView):
 
     def form_valid(self, formset):
         with transaction.atomic():
-            for form in formset.forms:
+            for form in formset.initial_forms:  # the stored rows, whatever count was posted
                 if form.has_changed():
                     row = form.save(commit=False)
                     row.updated_by = self.request.user

@@ -124,6 +124,7 @@ EXPECTED = {
     "reports:sla-update": (MANAGERS, MANAGERS),
     "reports:quota-list": (MANAGERS, MANAGERS),
     "reports:quota-create": (MANAGERS, MANAGERS),
+    "reports:quota-history": (MANAGERS, MANAGERS),
     "reports:quota-update": (MANAGERS, MANAGERS),
     "reports:quota-delete": (MANAGERS, MANAGERS),
     # Reports: every team reads them.

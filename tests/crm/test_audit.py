@@ -5,6 +5,8 @@ from decimal import Decimal
 
 import pytest
 from auditlog.models import LogEntry
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from leads import services
@@ -112,3 +114,33 @@ def test_the_audit_log_cannot_be_edited_or_deleted_in_the_admin(client, manager,
     assert client.post(change, {"action": 2}).status_code == 403
     assert client.post(delete, {"post": "yes"}).status_code == 403
     assert LogEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_a_long_history_costs_no_more_queries_than_a_short_one(client, manager, rep):
+    deal = OpportunityFactory(owner=rep, name="Renewal")
+    client.force_login(manager)
+    url = deal.get_absolute_url()
+    client.get(url)  # warm the session and caches
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    short = queries()
+    for n in range(30):
+        deal.product = f"Edition {n}"
+        deal.save()
+    assert len(_entries(deal)) == 31
+    assert queries() == short
+
+
+def test_saving_an_amount_as_typed_is_no_change(manager, rep):
+    quota = QuotaFactory(rep=rep, amount=Decimal("61000.00"))
+    quota.refresh_from_db()
+    quota.amount = Decimal("61000")  # as a form reads "61000"
+    quota.save()
+    assert [e.action for e in _entries(quota)] == [LogEntry.Action.CREATE]
+    quota.amount = Decimal("61000.5")
+    quota.save()
+    assert _entries(quota)[-1].changes_dict == {"amount": ["61000.00", "61000.50"]}

@@ -123,9 +123,10 @@ def test_company_sizes_from_labels_values_and_headcounts(text, size):
     assert importer.parse_company_size(text) == size
 
 
-def test_a_company_size_that_means_nothing_is_an_error():
+@pytest.mark.parametrize("text", ["large", "²", "-5"])
+def test_a_company_size_that_means_nothing_is_an_error(text):
     with pytest.raises(ValueError, match="not a company size"):
-        importer.parse_company_size("large")
+        importer.parse_company_size(text)
 
 
 # --- Importing -----------------------------------------------------------------------------------

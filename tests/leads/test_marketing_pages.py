@@ -237,6 +237,13 @@ def test_bulk_send_sends_the_qualifying_and_explains_the_rest(client, marketer, 
     assert short.stage == Lead.Stage.NEW
 
 
+def test_bulk_send_skips_ticks_that_are_no_ids(client, marketer, sla):
+    lead = LeadFactory(score=80, campaign=None)
+    client.force_login(marketer)
+    response = client.post(BULK, {"lead": ["²", "9" * 30, "x", str(lead.pk)]}, follow=True)
+    assert "Sent 1 lead to sales." in response.content.decode()
+
+
 def test_bulk_send_with_nothing_ticked_says_so(client, marketer):
     client.force_login(marketer)
     response = client.post(BULK, {}, follow=True)

@@ -469,6 +469,30 @@ def test_a_probability_over_100_is_refused(client, manager):
     assert StageProbability.objects.get(stage="demo").probability == 25
 
 
+def test_a_posted_form_count_past_the_stages_adds_no_row(client, manager):
+    client.force_login(manager)
+    data = _probability_post({"demo": 30})
+    rows = data["form-TOTAL_FORMS"]
+    data |= {"form-TOTAL_FORMS": rows + 1, f"form-{rows}-probability": "50"}
+    assert client.post(PROBABILITIES, data).status_code == 302
+    assert StageProbability.objects.count() == rows
+    assert StageProbability.objects.get(stage="demo").probability == 30
+    # Told there are no stored rows at all: the page comes back, nothing changes.
+    data |= {"form-INITIAL_FORMS": 0, "form-0-id": "=cmd"}
+    assert client.post(PROBABILITIES, data).status_code in (200, 302)
+    assert StageProbability.objects.count() == rows
+
+
+@pytest.mark.parametrize("account", ["²", "9" * 30, "-1"])
+def test_an_account_parameter_that_is_no_id_is_a_name(client, rep, account):
+    client.force_login(rep)
+    assert client.get(reverse("leads:opportunity-list"), {"account": account}).status_code == 200
+    assert client.get(reverse("leads:pipeline"), {"account": account}).status_code == 200
+    page = client.get(reverse("leads:opportunity-create"), {"account": account})
+    assert page.status_code == 200
+    assert page.context["form"]["account_name"].value() in (None, "")
+
+
 # --- Accounts -------------------------------------------------------------------------------
 
 

@@ -165,6 +165,16 @@ def test_editing_and_deleting_a_rule_rescore(client, marketer):
             "whole numbers",
         ),
         (
+            {"field": "submission_count", "condition": "equals", "value": "²"},
+            "value",
+            "whole numbers",
+        ),
+        (
+            {"field": "submission_count", "condition": "in_list", "value": "2, " + "9" * 25},
+            "value",
+            "at most 1,000,000",
+        ),
+        (
             {"field": "company_size", "condition": "at_least", "value": "huge"},
             "value",
             "Company sizes are",
@@ -199,6 +209,11 @@ def test_rule_values_are_normalised(client, marketer):
         },
     )
     assert ScoringRule.objects.get().value == "webinar, paid_search"
+    client.post(
+        reverse("leads:rule-create"),
+        {"field": "submission_count", "condition": "in_list", "value": "١٢, 03", "points": "5"},
+    )
+    assert ScoringRule.objects.get(field="submission_count").value == "12, 3"
 
 
 def test_the_lead_page_shows_the_score_breakdown(client, marketer):

@@ -14,6 +14,7 @@ from tests.factories import OpportunityFactory, QuotaFactory, RepFactory
 
 LIST = reverse("reports:quota-list")
 NEW = reverse("reports:quota-create")
+HISTORY = reverse("reports:quota-history")
 
 
 def _win(rep, amount, day):
@@ -67,10 +68,12 @@ def test_only_managers_manage_quotas(client, request, who, status):
     client.force_login(request.getfixturevalue(who))
     assert client.get(LIST).status_code == status
     assert client.get(NEW).status_code == status
+    assert client.get(HISTORY).status_code == status
 
 
 def test_anonymous_users_go_to_login(client):
     assert client.get(LIST)["Location"].startswith(reverse("login"))
+    assert client.get(HISTORY)["Location"].startswith(reverse("login"))
 
 
 def test_a_manager_sets_a_quota(client, manager, rep):
@@ -114,6 +117,18 @@ def test_a_second_quota_for_the_same_period_is_refused(client, manager, rep):
     assert "already exists" in response.content.decode()
 
 
+def test_the_edit_form_shows_the_quotas_own_period_and_saves_unchanged(client, manager, rep):
+    quota = QuotaFactory(rep=rep, period_start=dt.date(2027, 3, 1), amount=Decimal("900"))
+    client.force_login(manager)
+    edit = reverse("reports:quota-update", args=[quota.pk])
+    form = client.get(edit).context["form"]
+    values = {name: form[name].value() for name in form.fields}
+    assert values["period_start"] == dt.date(2027, 3, 1)  # not this month, a new quota's default
+    assert client.post(edit, values).status_code == 302
+    quota.refresh_from_db()
+    assert (quota.period_start, quota.amount) == (dt.date(2027, 3, 1), Decimal("900"))
+
+
 def test_editing_and_removing_a_quota(client, manager, rep):
     quota = QuotaFactory(rep=rep, period_start=dt.date(2027, 1, 1))
     client.force_login(manager)
@@ -127,6 +142,43 @@ def test_editing_and_removing_a_quota(client, manager, rep):
     assert "will be removed" in client.get(delete).content.decode()
     client.post(delete)
     assert not Quota.objects.exists()
+
+
+def test_a_quotas_changes_and_its_removal_are_read_by_managers(client, manager, rep):
+    quota = QuotaFactory(rep=rep, period_start=dt.date(2027, 1, 1), amount=Decimal("1000"))
+    client.force_login(manager)
+    edit = reverse("reports:quota-update", args=[quota.pk])
+    client.post(
+        edit, {"rep": rep.pk, "period": "month", "period_start": "2027-01-01", "amount": "1500"}
+    )
+    html = client.get(edit).content.decode()
+    assert "Change history" in html
+    assert "1000.00 → 1500" in html  # the amount, from what to what
+    assert "Mona Ger" in html  # who changed it
+    client.post(reverse("reports:quota-delete", args=[quota.pk]))
+    response = client.get(HISTORY)
+    actions = [entry.get_action_display() for entry in response.context["history"]]
+    assert actions == ["delete", "update", "create"]
+    html = response.content.decode()
+    assert f"{rep}: 1500.00 for January 2027" in html  # the removed quota is still named
+    assert '<span class="fw-semibold">amount</span>: 1500.00</div>' in html  # what it was
+    assert "→ None" not in html
+    assert ">ID<" not in html
+    client.force_login(rep)
+    assert client.get(HISTORY).status_code == 403
+
+
+def test_quota_history_query_count_is_flat(client, manager, django_assert_max_num_queries):
+    for rep in RepFactory.create_batch(10):
+        for month in range(1, 7):
+            quota = QuotaFactory(rep=rep, period_start=dt.date(2026, month, 1))
+            quota.amount += 1
+            quota.save()
+    client.force_login(manager)
+    with django_assert_max_num_queries(6):
+        response = client.get(HISTORY)
+    assert len(response.context["history"]) == 50
+    assert response.context["paginator"].count == 120
 
 
 def test_quota_list_query_count_is_flat(client, manager, django_assert_max_num_queries):
