@@ -1,7 +1,9 @@
 """A fixed-window rate limit kept in the shared cache, so it holds across workers and servers."""
 
+import ipaddress
 import time
 
+from django.conf import settings
 from django.core.cache import cache
 
 
@@ -28,6 +30,18 @@ def _clock() -> float:
 
 
 def client_ip(request) -> str:
-    """The address the request came from. Behind a proxy, configure it to set REMOTE_ADDR
-    (gunicorn's --forwarded-allow-ips); a client-supplied X-Forwarded-For is never trusted."""
+    """The address the request came from, for rate limits and login throttling.
+
+    With HANDOFF_PROXY_COUNT = n reverse proxies in front of the app, each appending the address
+    it saw to X-Forwarded-For, the client is the n-th entry from the right: what the outermost
+    proxy saw. Entries further left are whatever the client sent, never trusted. With no proxy
+    (the default) it is the connection's own address."""
+    count = settings.HANDOFF_PROXY_COUNT
+    if count > 0:
+        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        if len(hops) >= count:
+            try:
+                return str(ipaddress.ip_address(hops[-count]))
+            except ValueError:
+                pass  # a proxy that wrote no address: fall back to the connection's
     return request.META.get("REMOTE_ADDR", "") or "unknown"

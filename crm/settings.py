@@ -177,6 +177,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# The client's address as the landing form's rate limit reads it (behind proxies too).
+AXES_CLIENT_IP_CALLABLE = "crm.ratelimit.client_ip"
 # The audit trail names related records (a lead's owner) as they read, not by id.
 AUDITLOG_USE_FK_STRING_REPRESENTATION = True
 AUTH_PASSWORD_VALIDATORS = [
@@ -231,6 +233,11 @@ DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "Handoff <hando
 
 # --- Public campaign forms ------------------------------------------------------------------
 # Submissions one address may send in the window before it is asked to wait.
+# Reverse proxies in front of the app that append the client's address to X-Forwarded-For
+# (crm.ratelimit.client_ip); one when DJANGO_BEHIND_TLS_PROXY says there is a proxy.
+HANDOFF_PROXY_COUNT = env_int(
+    "HANDOFF_PROXY_COUNT", 1 if env_bool("DJANGO_BEHIND_TLS_PROXY", False) else 0
+)
 LANDING_RATE_LIMIT = env_int("HANDOFF_LANDING_RATE_LIMIT", 10)
 LANDING_RATE_WINDOW = env_int("HANDOFF_LANDING_RATE_WINDOW", 600)
 
@@ -271,8 +278,6 @@ if not DEBUG:
     if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
         # Only behind a proxy that strips and sets this header itself.
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-        # The client's address for login throttling: the one that proxy added.
-        AXES_IPWARE_PROXY_COUNT = 1
 
 LOGGING = {
     "version": 1,
