@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 LEADS  ?= 100000
 DEALS  ?= 10000
 
-.PHONY: install run test lint format bench bench-seed bench-reports clean
+.PHONY: install run test lint format bench bench-seed bench-reports load clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,15 @@ BIG_LEADS ?= 1000000
 BENCH_DB  ?= /tmp/handoff-bench.sqlite3
 bench-reports: install
 	$(BIN)/python bench/report_timing.py --db $(BENCH_DB) --leads $(BIG_LEADS)
+
+## Concurrent load (bench/load.py): reps' inbox, managers' report and the public form at once
+## for LOAD_SECONDS against LOAD_LEADS leads on each of ENGINES; locust comes from the `bench` extra.
+LOAD_LEADS   ?= 100000
+LOAD_SECONDS ?= 60
+LOAD_USERS   ?= 24
+load: install
+	$(BIN)/pip install --quiet ".[dev,bench]"
+	$(BIN)/python bench/load.py --leads $(LOAD_LEADS) --seconds $(LOAD_SECONDS) --users $(LOAD_USERS) $(foreach e,$(ENGINES),--engine $(e))
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache test-artifacts

@@ -20,7 +20,7 @@ def landing_page(request, slug):
         return render(request, "campaigns/landing_page.html", {"campaign": campaign, "form": form})
 
     allowed = ratelimit.allow(
-        f"landing:{ratelimit.client_ip(request)}",
+        f"landing:{ratelimit.client_ip(request) or 'unknown'}",
         limit=settings.LANDING_RATE_LIMIT,
         window=settings.LANDING_RATE_WINDOW,
     )

@@ -29,13 +29,14 @@ def _clock() -> float:
     return time.time()
 
 
-def client_ip(request) -> str:
+def client_ip(request) -> str | None:
     """The address the request came from, for rate limits and login throttling.
 
     With HANDOFF_PROXY_COUNT = n reverse proxies in front of the app, each appending the address
     it saw to X-Forwarded-For, the client is the n-th entry from the right: what the outermost
     proxy saw. Entries further left are whatever the client sent, never trusted. With no proxy
-    (the default) it is the connection's own address."""
+    (the default) it is the connection's own address. None when there is none (a UNIX socket,
+    a request made in code): the login log stores no address then."""
     count = settings.HANDOFF_PROXY_COUNT
     if count > 0:
         hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
@@ -44,4 +45,4 @@ def client_ip(request) -> str:
                 return str(ipaddress.ip_address(hops[-count]))
             except ValueError:
                 pass  # a proxy that wrote no address: fall back to the connection's
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    return request.META.get("REMOTE_ADDR") or None

@@ -14,6 +14,20 @@ def _request(forwarded=None, remote="10.0.0.2"):
     return RequestFactory().get("/", REMOTE_ADDR=remote, **headers)
 
 
+@pytest.mark.parametrize("count", [0, 1])
+def test_no_address_is_none_not_a_made_up_one(settings, count):
+    settings.HANDOFF_PROXY_COUNT = count
+    assert client_ip(_request(remote="")) is None  # a UNIX socket
+
+
+@pytest.mark.django_db
+def test_a_sign_in_made_in_code_is_logged_without_an_address(client, rep):
+    from axes.models import AccessLog
+
+    client.force_login(rep)  # its request has no address; PostgreSQL refuses a made-up one
+    assert AccessLog.objects.get(username="rep").ip_address is None
+
+
 @pytest.mark.parametrize(
     ("count", "forwarded", "expected"),
     [
