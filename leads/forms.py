@@ -102,7 +102,7 @@ class LeadForm(forms.ModelForm):
     def clean_email(self):
         email = self.cleaned_data["email"].strip()
         if email:
-            twin = Lead.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).first()
+            twin = Lead.objects.with_email(email).exclude(pk=self.instance.pk).first()
             if twin:
                 raise forms.ValidationError(
                     format_html(
@@ -530,7 +530,7 @@ class AccountForm(forms.ModelForm):
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
-        clash = Account.objects.filter(name__iexact=name).exclude(pk=self.instance.pk)
+        clash = Account.objects.named(name).exclude(pk=self.instance.pk)
         if clash.exists():
             raise forms.ValidationError("Another account already has this name.")
         return name

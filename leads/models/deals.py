@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models import ExpressionWrapper, F, Q, Value
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
@@ -20,6 +20,22 @@ from leads.models.leads import Lead
 
 
 class AccountQuerySet(models.QuerySet):
+    def named(self, name: str):
+        """The account called `name` in any case, found through the unique index on
+        LOWER(name) (`name__iexact` compares UPPER(name) and reads every account)."""
+        return self.annotate(name_lower=Lower("name")).filter(name_lower=Lower(Value(name)))
+
+    def find_or_create(self, name: str, **defaults):
+        """The account called `name` in any case, else a new one with `defaults`."""
+        found = self.named(name).first()
+        if found is not None:
+            return found
+        try:
+            with transaction.atomic():  # a savepoint: another request may create it first
+                return self.create(name=name, **defaults)
+        except IntegrityError:
+            return self.named(name).get()
+
     def visible_to(self, user):
         return self if has_role(user, Role.MARKETING, Role.SALES) else self.none()
 

@@ -9,7 +9,7 @@ import datetime as dt
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -65,6 +65,17 @@ REASON_LABELS = {
 
 
 class LeadQuerySet(models.QuerySet):
+    def with_email(self, email: str):
+        """The lead with this address in any case, found through the unique index on
+        LOWER(email) (`email__iexact` compares UPPER(email) and reads every lead)."""
+        if not email:
+            return self.none()
+        return (
+            self.annotate(email_lower=Lower("email"))
+            .filter(email_lower=Lower(Value(email)))
+            .exclude(email="")  # the index's own condition, so the planner may use it
+        )
+
     def visible_to(self, user):
         """Managers and marketers read every lead; a rep reads their own and the open queue."""
         if has_role(user, Role.MARKETING):
@@ -277,7 +288,7 @@ class Lead(TimeStampedModel):
     def clean(self):
         if self.email:
             self.email = self.email.strip()
-            duplicates = Lead.objects.filter(email__iexact=self.email).exclude(pk=self.pk)
+            duplicates = Lead.objects.with_email(self.email).exclude(pk=self.pk)
             if duplicates.exists():
                 raise ValidationError({"email": "Another lead already has this e-mail address."})
 

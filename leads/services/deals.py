@@ -68,10 +68,7 @@ def account_find_or_create(*, name: str, by, **details) -> Account:
     name = (name or "").strip()
     if not name:
         raise TransitionError("Name the account.")
-    account, _ = Account.objects.get_or_create(
-        name__iexact=name, defaults={"name": name, "owner": by, **details}
-    )
-    return account
+    return Account.objects.find_or_create(name, owner=by, **details)
 
 
 @transaction.atomic

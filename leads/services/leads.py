@@ -301,12 +301,12 @@ def lead_capture(*, campaign, email: str, answers: dict, tracking: dict) -> Lead
     Either way the submission is recorded and the lead rescored (and promoted if it qualifies).
     """
     email = email.strip()
-    lead = Lead.objects.select_for_update().filter(email__iexact=email).first()
+    lead = Lead.objects.select_for_update().with_email(email).first()
     if lead is None:
         # A new address: look again under the lock every lead-creating writer takes, so two
         # submissions (or a submission and an import) never both create it.
         hold_lock(NEW_LEADS_LOCK)
-        lead = Lead.objects.select_for_update().filter(email__iexact=email).first()
+        lead = Lead.objects.select_for_update().with_email(email).first()
     if lead is None:
         lead = Lead.objects.create(
             email=email,
@@ -574,15 +574,12 @@ def lead_convert(
         name = (account_name or lead.company).strip()
         if not name:
             raise TransitionError("Name the account: the lead has no company.")
-        account, _ = Account.objects.get_or_create(
-            name__iexact=name,
-            defaults={
-                "name": name,
-                "industry": lead.industry,
-                "company_size": lead.company_size,
-                "country": lead.country,
-                "owner": lead.owner or by,
-            },
+        account = Account.objects.find_or_create(
+            name,
+            industry=lead.industry,
+            company_size=lead.company_size,
+            country=lead.country,
+            owner=lead.owner or by,
         )
     now = timezone.now()
     opportunity = Opportunity.objects.create(

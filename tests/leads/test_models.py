@@ -3,10 +3,11 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
-from leads.models import Lead, LeadTransition, Opportunity, OpportunityStageChange
+from leads.models import Account, Lead, LeadTransition, Opportunity, OpportunityStageChange
 from tests.factories import (
+    AccountFactory,
     ActivityFactory,
     LeadFactory,
     OpportunityFactory,
@@ -212,3 +213,30 @@ def test_a_rep_sees_only_their_own_deals(rep, other_rep, marketer):
 def test_the_open_deal_index_covers_exactly_the_open_stages():
     (index,) = [i for i in Opportunity._meta.indexes if i.name == "opportunity_open_close_idx"]
     assert index.condition.children == [("stage__in", list(Opportunity.OPEN_STAGES))]
+
+
+def _plan(queryset) -> str:
+    """The query plan, with PostgreSQL told to avoid a sequential scan where an index will do
+    (on a test-sized table it would rather read the few rows)."""
+    if connection.vendor == "postgresql":
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            return queryset.explain()
+    return queryset.explain()
+
+
+def test_a_lead_is_found_by_its_address_in_any_case_through_the_unique_index():
+    lead = LeadFactory(email="Ada.Lovelace@Engine.example")
+    LeadFactory(email="")
+    assert Lead.objects.with_email("ada.lovelace@ENGINE.example").get() == lead
+    assert not Lead.objects.with_email("").exists()
+    assert "lead_email_unique_ci" in _plan(Lead.objects.with_email("ada@engine.example"))
+
+
+def test_an_account_is_found_by_its_name_in_any_case_through_the_unique_index(rep):
+    acme = AccountFactory(name="Acme Rockets")
+    assert Account.objects.named("ACME rockets").get() == acme
+    assert Account.objects.find_or_create("acme ROCKETS", owner=rep) == acme
+    created = Account.objects.find_or_create("Globex", owner=rep, country="Spain")
+    assert (created.name, created.country, created.owner) == ("Globex", "Spain", rep)
+    assert "account_name_unique_ci" in _plan(Account.objects.named("acme"))
