@@ -13,7 +13,7 @@ For each engine it
   3. runs locust (bench/locustfile.py) headless: USERS simulated people in the mix
      reps 3 : managers 1 : visitors 2 (0.5–2 s between requests; each visitor is a new person
      from a new address), plus one bot posting the form from one address 5 times a second;
-     after a warm-up in which everyone signs in, for SECONDS;
+     counting for SECONDS from WARMUP seconds after the last person signed in;
   4. prints, per kind of request, how many were served, failures, p50 / p99 latency and
      throughput, with the form's rate-limited answers counted apart, and writes them as JSON
      to bench/results/load-<engine>-<date>.json. Exits 1 if any request failed.
@@ -29,6 +29,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -111,6 +112,8 @@ def run_locust(server, fixtures: dict, args, out: Path) -> dict:
         "LOAD_REPORT": args.report,
         "LOAD_PASSWORD": harness.PASSWORD,
         "LOAD_WARMUP": str(args.warmup),
+        "LOAD_SECONDS": str(args.seconds),
+        "LOAD_MARK": str(out / "measuring"),
     }
     command = [
         str(LOCUST),
@@ -118,53 +121,84 @@ def run_locust(server, fixtures: dict, args, out: Path) -> dict:
         "--headless",
         *("--host", f"http://127.0.0.1:{port}"),
         *("--users", str(args.users), "--spawn-rate", str(args.users)),
-        *("--run-time", f"{args.warmup + args.seconds}s", "--stop-timeout", "10"),
+        # An upper bound only: the locustfile stops the run once it has measured long enough.
+        *("--run-time", f"{args.warmup + args.seconds + 600}s", "--stop-timeout", "10"),
         *("--csv", str(out / "load"), "--only-summary", "--loglevel", "WARNING"),
         "--exit-code-on-error",
         "0",
     ]
     locust = subprocess.Popen(command, env=env, cwd=ROOT)
-    time.sleep(args.warmup)
-    before = cpu_seconds(server, locust.pid)
-    # Its last figures, read just before it exits (its own stop has to wait for the process).
-    time.sleep(args.seconds)
-    after = cpu_seconds(server, locust.pid)
-    if locust.wait() != 0:
-        sys.exit(f"locust failed ({locust.returncode})")
-    return {
-        group: round(after[group] - before.get(group, 0.0), 1)
-        for group in after
-        if group != "elapsed"
-    } | {"elapsed": round(after["elapsed"] - before["elapsed"], 1)}
+    while not (out / "measuring").exists():  # everyone signed in, and the warm-up over
+        if locust.poll() is not None:
+            sys.exit(f"locust stopped before measuring ({locust.returncode})")
+        time.sleep(0.2)
+    meter = CpuMeter(server, locust.pid)
+    code = locust.wait()
+    used = meter.stop()
+    if code != 0:
+        sys.exit(f"locust failed ({code})")
+    return used
 
 
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(server, locust: int) -> dict:
-    """CPU time used so far by the app's gunicorn processes, PostgreSQL's, the load generator
-    and everything else on the machine, and the whole machine's busy and idle time."""
-    workers = {server.process.pid, *server.worker_pids()}
-    groups = {"gunicorn": 0.0, "postgres": 0.0, "locust": 0.0}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue  # gone meanwhile
-        pid, rest = int(stat.parent.name), text.rsplit(")", 1)[1].split()
-        used = (int(rest[11]) + int(rest[12])) / TICK  # utime + stime
-        command = text[text.index("(") + 1 : text.rindex(")")]
-        if pid in workers:
-            groups["gunicorn"] += used
-        elif command in ("postgres", "postmaster"):
-            groups["postgres"] += used
-        elif pid == locust:
-            groups["locust"] += used
-    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = (fields[3] + fields[4]) / TICK  # idle + iowait
-    groups["machine busy"] = sum(fields) / TICK - idle
-    groups["elapsed"] = time.monotonic()
-    return groups
+class CpuMeter:
+    """The CPU time used by the app's gunicorn processes, PostgreSQL's, the load generator and
+    the whole machine while it runs. Read once a second, process by process: a process that
+    ends meanwhile (a database connection closed after DJANGO_CONN_MAX_AGE) keeps what it used
+    up to its last reading."""
+
+    def __init__(self, server, locust: int):
+        self.server, self.locust = server, locust
+        self.first, self.last = {}, {}  # pid -> (group, seconds)
+        self.began, self.machine = time.monotonic(), self._machine()
+        self.done = threading.Event()
+        self.sample()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.done.wait(1.0):
+            self.sample()
+
+    def stop(self) -> dict:
+        self.done.set()
+        self.thread.join()
+        self.sample()
+        used = {"gunicorn": 0.0, "postgres": 0.0, "locust": 0.0}
+        for pid, (group, seconds) in self.last.items():
+            used[group] += seconds - self.first.get(pid, (group, 0.0))[1]
+        used["machine busy"] = self._machine() - self.machine
+        used["elapsed"] = time.monotonic() - self.began
+        return {group: round(seconds, 1) for group, seconds in used.items()}
+
+    def sample(self) -> None:
+        workers = {self.server.process.pid, *self.server.worker_pids()}
+        started = not self.last  # the first reading: what each used before is left out
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                text = stat.read_text()
+            except OSError:
+                continue  # gone meanwhile
+            pid, command = int(stat.parent.name), text[text.index("(") + 1 : text.rindex(")")]
+            if pid in workers:
+                group = "gunicorn"
+            elif command in ("postgres", "postmaster"):
+                group = "postgres"
+            elif pid == self.locust:
+                group = "locust"
+            else:
+                continue
+            fields = text.rsplit(")", 1)[1].split()
+            seconds = (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+            self.first.setdefault(pid, (group, seconds if started else 0.0))
+            self.last[pid] = (group, seconds)
+
+    @staticmethod
+    def _machine() -> float:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]]
+        return (sum(fields) - fields[3] - fields[4]) / TICK  # all but idle and iowait
 
 
 def read_stats(out: Path) -> list[dict]:
@@ -198,7 +232,7 @@ def read_stats(out: Path) -> list[dict]:
 def print_table(engine: str, extra: dict, rows: list[dict]) -> None:
     print(
         f"\n{engine}: {extra['leads']:,} leads, {extra['users']} users + 1 form flooder, "
-        f"{extra['seconds']} s after a {extra['warmup']} s warm-up, gunicorn "
+        f"{extra['seconds']} s from {extra['warmup']} s after the last sign-in, gunicorn "
         f"{extra['workers']} workers; the form captured {extra['captured']} leads in all"
     )
     print(f"{'request':32} {'served':>8} {'failed':>7} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>7}")
@@ -288,7 +322,9 @@ def main() -> int:
     parser.add_argument("--leads", type=int, default=100_000)
     parser.add_argument("--users", type=int, default=24, help="simulated people (and one bot)")
     parser.add_argument("--seconds", type=int, default=60, help="measured, after the warm-up")
-    parser.add_argument("--warmup", type=int, default=15, help="seconds of sign-ins, not counted")
+    parser.add_argument(
+        "--warmup", type=int, default=5, help="seconds after the last sign-in before counting"
+    )
     parser.add_argument("--report", default="/reports/funnel/", help="the managers' report")
     parser.add_argument("--sqlite-db", default=str(harness.DATA / "load-100k.sqlite3"))
     parser.add_argument("--pg-dir", default=str(harness.DATA / "postgres"))

@@ -1,7 +1,7 @@
 """What `bench/load.py` drives against the app, all at once: sales reps reading their inbox,
 managers reading a report, visitors sending a campaign's public form, and one bot flooding that
 form from a single address (its refusals are the rate limit working, counted apart). Figures
-count from the end of a warm-up (LOAD_WARMUP seconds) in which everyone signs in.
+count for LOAD_SECONDS from LOAD_WARMUP seconds after everyone has signed in.
 
 The load generator stands where the TLS proxy would in production: every request says it came
 over HTTPS (`X-Forwarded-Proto`) from its user's own address (`X-Forwarded-For`), and the
@@ -15,6 +15,7 @@ import itertools
 import os
 import re
 import uuid
+from pathlib import Path
 
 import gevent
 from locust import HttpUser, between, constant_throughput, events, task
@@ -29,14 +30,35 @@ TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 ADDRESSES = (f"198.51.{n // 250}.{n % 250 + 1}" for n in itertools.count())
 RATE_LIMITED = "form send: rate-limited (429)"
 WARMUP = float(os.environ.get("LOAD_WARMUP", "0"))
+SECONDS = float(os.environ.get("LOAD_SECONDS", "0"))
+MARK = os.environ.get("LOAD_MARK", "")
+SIGNED_IN = itertools.count(1)
+signed_in = 0
 
 
 @events.test_start.add_listener
-def measure_after_the_warm_up(environment, **kwargs):
-    """Sign-ins (each a deliberately slow password hash) and every worker's first requests
-    fall in the warm-up; the figures count from its end."""
-    if WARMUP:
-        gevent.spawn_later(WARMUP, environment.stats.reset_all)
+def measure_once_everyone_is_in(environment, **kwargs):
+    """The figures count from WARMUP seconds after the last person signed in (each sign-in is
+    a deliberately slow password hash, and a hundred of them would fill the first seconds),
+    for SECONDS; then the run stops. MARK (a file) tells bench/load.py when counting began."""
+    if SECONDS:
+        gevent.spawn(_measure, environment)
+
+
+def _measure(environment):
+    runner = environment.runner
+    while True:
+        counts = runner.user_classes_count
+        people = counts.get("Rep", 0) + counts.get("Manager", 0)
+        if runner.user_count >= environment.parsed_options.num_users and signed_in >= people:
+            break
+        gevent.sleep(0.2)
+    gevent.sleep(WARMUP)
+    environment.stats.reset_all()
+    if MARK:
+        Path(MARK).touch()
+    gevent.sleep(SECONDS)
+    runner.quit()
 
 
 class ProxyHopCookieJar(RequestsCookieJar):
@@ -74,6 +96,8 @@ class Person(HttpUser):
         ) as response:
             if response.status_code != 302:
                 response.failure(f"{username} was not signed in ({response.status_code})")
+        global signed_in
+        signed_in = next(SIGNED_IN)
 
 
 class Rep(Person):
