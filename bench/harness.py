@@ -562,6 +562,20 @@ def print_table(engine: str, timings: list[Timing], extra: dict) -> None:
             print(f"{key}: {json.dumps(extra[key])}")
 
 
+def write_results(name: str, figures: dict) -> Path:
+    """`figures` with the date and the machine, as bench/results/<name>-<date>.json."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"{name}-{dt.datetime.now():%Y-%m-%d-%H%M}.json"
+    machine = {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+    date = dt.datetime.now().isoformat(timespec="seconds")
+    out.write_text(json.dumps({"date": date, "machine": machine, **figures}, indent=1))
+    return out
+
+
 def run_engine(engine: str, args) -> Path:
     if engine == "sqlite":
         DATA.mkdir(parents=True, exist_ok=True)
@@ -600,23 +614,7 @@ def run_engine(engine: str, args) -> Path:
     if "check_sla" in args.measure:
         extra["check_sla"] = time_check_sla(env)
     print_table(engine, timings, extra)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"{engine}-{dt.datetime.now():%Y-%m-%d-%H%M}.json"
-    out.write_text(
-        json.dumps(
-            {
-                "date": dt.datetime.now().isoformat(timespec="seconds"),
-                "machine": {
-                    "cpus": os.cpu_count(),
-                    "python": platform.python_version(),
-                    "platform": platform.platform(),
-                },
-                **extra,
-                "pages": [asdict(t) for t in timings],
-            },
-            indent=1,
-        )
-    )
+    out = write_results(engine, {**extra, "pages": [asdict(t) for t in timings]})
     print(f"written to {out.relative_to(ROOT)}")
     return out
 

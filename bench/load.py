@@ -21,10 +21,7 @@ For each engine it
 
 import argparse
 import csv
-import datetime as dt
-import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -296,20 +293,8 @@ def run_engine(engine: str, args) -> dict:
             "Failures:\n  "
             + "\n  ".join(f"{f['count']}× {f['request']}: {f['error']}" for f in failures)
         )
-    result = {
-        "date": dt.datetime.now().isoformat(timespec="seconds"),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-        },
-        **extra,
-        "requests": rows,
-        "failures": failures,
-    }
-    harness.RESULTS.mkdir(parents=True, exist_ok=True)
-    path = harness.RESULTS / f"load-{engine}-{dt.datetime.now():%Y-%m-%d-%H%M}.json"
-    path.write_text(json.dumps(result, indent=1))
+    result = {**extra, "requests": rows, "failures": failures}
+    path = harness.write_results(f"load-{engine}", result)
     print(f"written to {path.relative_to(ROOT)}")
     return result
 

@@ -8,6 +8,7 @@ attacked too. A choice field is sent one of its own choices as often as garbage,
 get far enough to save."""
 
 import os
+from functools import partial
 from types import SimpleNamespace
 
 import pytest
@@ -178,6 +179,10 @@ def _lead(u, stage):
     return LeadFactory(owner=u.rep, stage=stage, campaign=None)
 
 
+def _deal(u):
+    return OpportunityFactory(owner=u.rep)
+
+
 def _lead_action(action, stage):
     def build(u):
         target = _lead(u, stage)
@@ -210,10 +215,18 @@ def _mapping(kind, form_class, name, role):
     return role, build
 
 
-def _proposal_update(u):
-    proposal = ProposalFactory(opportunity=OpportunityFactory(owner=u.rep))
-    url = reverse("leads:proposal-update", args=[proposal.pk])
-    return url, [ProposalForm(), ProposalLineFormSet(prefix="lines")], {}
+def _on(url_name, *forms, arg=None, extra=None):
+    """A page of `url_name` (its URL argument `arg(u)`, when it takes one) posting the fields
+    of `forms` (each called to build it)."""
+
+    def build(u):
+        url = reverse(url_name, args=[arg(u)] if arg else [])
+        return url, [form() for form in forms], dict(extra or {})
+
+    return build
+
+
+PROPOSAL = (ProposalForm, partial(ProposalLineFormSet, prefix="lines"))
 
 
 LEAD_ACTION_STAGES = {
@@ -231,18 +244,14 @@ DEAL_ACTION_STAGES = {
 }
 PAGES = {
     "landing": (None, lambda u: ("/go/summit/", [LandingPageForm()], {})),
-    "lead-create": ("marketer", lambda u: (reverse("leads:lead-create"), [LeadForm()], {})),
+    "lead-create": ("marketer", _on("leads:lead-create", LeadForm)),
     "lead-update": (
         "marketer",
-        lambda u: (reverse("leads:lead-update", args=[_lead(u, "new").pk]), [LeadForm()], {}),
+        _on("leads:lead-update", LeadForm, arg=lambda u: _lead(u, "new").pk),
     ),
     "lead-send": (
         "marketer",
-        lambda u: (
-            reverse("leads:lead-send", args=[_lead(u, "new").pk]),
-            [SendToSalesForm()],
-            {},
-        ),
+        _on("leads:lead-send", SendToSalesForm, arg=lambda u: _lead(u, "new").pk),
     ),
     "lead-bulk-send": (
         "marketer",
@@ -260,121 +269,77 @@ PAGES = {
             {"action": "reassign", "lead": [str(_lead(u, "mql").pk), "²", "9" * 30]},
         ),
     ),
-    "campaign-create": (
-        "marketer",
-        lambda u: (reverse("campaigns:campaign-create"), [CampaignForm()], {}),
-    ),
+    "campaign-create": ("marketer", _on("campaigns:campaign-create", CampaignForm)),
     "campaign-update": (
         "marketer",
-        lambda u: (
-            reverse("campaigns:campaign-update", args=[CampaignFactory().slug]),
-            [CampaignForm()],
-            {},
-        ),
+        _on("campaigns:campaign-update", CampaignForm, arg=lambda u: CampaignFactory().slug),
     ),
     "spend-entry": ("marketer", lambda u: (u.campaign.get_absolute_url(), [SpendEntryForm()], {})),
-    "rule-create": ("marketer", lambda u: (reverse("leads:rule-create"), [ScoringRuleForm()], {})),
+    "rule-create": ("marketer", _on("leads:rule-create", ScoringRuleForm)),
     "rule-update": (
         "marketer",
-        lambda u: (
-            reverse("leads:rule-update", args=[ScoringRuleFactory().pk]),
-            [ScoringRuleForm()],
-            {},
-        ),
+        _on("leads:rule-update", ScoringRuleForm, arg=lambda u: ScoringRuleFactory().pk),
     ),
-    "import-upload": (
-        "marketer",
-        lambda u: (reverse("leads:import-upload"), [ImportUploadForm()], {}),
-    ),
+    "import-upload": ("marketer", _on("leads:import-upload", ImportUploadForm)),
     "import-mapping": _mapping(
         LeadImport.Kind.LEADS, ImportMappingForm, "leads:import-mapping", "marketer"
     ),
     "lead-activity": (
         "rep",
-        lambda u: (
-            reverse("leads:lead-activity", args=[_lead(u, "sal").pk]),
-            [ActivityForm()],
-            {},
-        ),
+        _on("leads:lead-activity", ActivityForm, arg=lambda u: _lead(u, "sal").pk),
     ),
     "activity-update": (
         "rep",
-        lambda u: (
-            reverse(
-                "leads:activity-update",
-                args=[ActivityFactory(author=u.rep, lead=_lead(u, "sal")).pk],
-            ),
-            [ActivityEditForm()],
-            {},
+        _on(
+            "leads:activity-update",
+            ActivityEditForm,
+            arg=lambda u: ActivityFactory(author=u.rep, lead=_lead(u, "sal")).pk,
         ),
     ),
     **{f"lead-{a}": _lead_action(a, stage) for a, stage in LEAD_ACTION_STAGES.items()},
-    "opportunity-create": (
-        "rep",
-        lambda u: (reverse("leads:opportunity-create"), [OpportunityForm()], {}),
-    ),
+    "opportunity-create": ("rep", _on("leads:opportunity-create", OpportunityForm)),
     "opportunity-update": (
         "rep",
-        lambda u: (
-            reverse("leads:opportunity-update", args=[OpportunityFactory(owner=u.rep).pk]),
-            [OpportunityForm()],
-            {},
-        ),
+        _on("leads:opportunity-update", OpportunityForm, arg=lambda u: _deal(u).pk),
     ),
     "opportunity-activity": (
         "rep",
-        lambda u: (
-            reverse("leads:opportunity-activity", args=[OpportunityFactory(owner=u.rep).pk]),
-            [ActivityForm()],
-            {},
-        ),
+        _on("leads:opportunity-activity", ActivityForm, arg=lambda u: _deal(u).pk),
     ),
     **{f"deal-{a}": _deal_action(a, stage) for a, stage in DEAL_ACTION_STAGES.items()},
-    "proposal-create": (
+    "proposal-create": ("rep", _on("leads:proposal-create", *PROPOSAL, arg=lambda u: _deal(u).pk)),
+    "proposal-update": (
         "rep",
-        lambda u: (
-            reverse("leads:proposal-create", args=[OpportunityFactory(owner=u.rep).pk]),
-            [ProposalForm(), ProposalLineFormSet(prefix="lines")],
-            {},
+        _on(
+            "leads:proposal-update",
+            *PROPOSAL,
+            arg=lambda u: ProposalFactory(opportunity=_deal(u)).pk,
         ),
     ),
-    "proposal-update": ("rep", _proposal_update),
     "account-update": (
         "rep",
-        lambda u: (
-            reverse("leads:account-update", args=[AccountFactory().pk]),
-            [AccountForm()],
-            {},
-        ),
+        _on("leads:account-update", AccountForm, arg=lambda u: AccountFactory().pk),
     ),
     "stage-probabilities": (
         "manager",
-        lambda u: (
-            reverse("leads:stage-probabilities"),
-            [StageProbabilityFormSet(queryset=StageProbability.objects.all())],
-            {},
+        _on(
+            "leads:stage-probabilities",
+            partial(StageProbabilityFormSet, queryset=StageProbability.objects.all()),
         ),
     ),
-    "deal-import-upload": (
-        "manager",
-        lambda u: (reverse("leads:opportunity-import-upload"), [DealImportUploadForm()], {}),
-    ),
+    "deal-import-upload": ("manager", _on("leads:opportunity-import-upload", DealImportUploadForm)),
     "deal-import-mapping": _mapping(
         LeadImport.Kind.OPPORTUNITIES,
         DealImportMappingForm,
         "leads:opportunity-import-mapping",
         "manager",
     ),
-    "quota-create": ("manager", lambda u: (reverse("reports:quota-create"), [QuotaForm()], {})),
+    "quota-create": ("manager", _on("reports:quota-create", QuotaForm)),
     "quota-update": (
         "manager",
-        lambda u: (
-            reverse("reports:quota-update", args=[QuotaFactory().pk]),
-            [QuotaForm()],
-            {},
-        ),
+        _on("reports:quota-update", QuotaForm, arg=lambda u: QuotaFactory().pk),
     ),
-    "sla-update": ("manager", lambda u: (reverse("reports:sla-update"), [SlaForm()], {})),
+    "sla-update": ("manager", _on("reports:sla-update", SlaForm)),
 }
 
 
