@@ -16,6 +16,7 @@ from crm.db import (
     count_of,
     deferred_checkpoints,
     hold_lock,
+    lowered,
     sum_of,
 )
 from leads.models import Account, Lead, LeadTransition, Opportunity
@@ -173,3 +174,15 @@ def test_hold_lock_is_held_until_the_transaction_ends():
         assert free()
     finally:
         other.close()
+
+
+def test_lowered_is_the_databases_own_lower_in_order():
+    assert lowered([]) == []
+    assert lowered(["ADA@Engine.example", "b", "Ada@ENGINE.example"]) == [
+        "ada@engine.example",
+        "b",
+        "ada@engine.example",
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT LOWER(%s)", ["İlker"])
+        assert lowered(["İlker"]) == [cursor.fetchone()[0]]  # whatever this database makes of it

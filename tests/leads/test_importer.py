@@ -219,6 +219,24 @@ def test_an_update_may_not_take_an_external_id_another_lead_holds():
     assert grace.external_id == "CRM-9"
 
 
+@pytest.mark.parametrize(
+    "address",
+    ["İlker@example.tr", "ada@BÜCHER.example", "ada@İSTANBUL.example", "ada@straße.example"],
+)
+def test_addresses_with_letters_past_ascii_match_as_the_unique_index_does(address):
+    lead = LeadFactory(email=address, campaign=None, company="Old")
+    result = _import_text(f"Email,First name,Company\n{address},Ada,New\n")
+    assert (result.created, result.updated, result.errors) == (0, 1, [])
+    lead.refresh_from_db()
+    assert lead.company == "New"
+    # In capitals: the same lead where the database's LOWER() says so (PostgreSQL lowers
+    # "İ"; SQLite only ASCII), else a new one; never a clash with the unique index.
+    result = _import_text(f"Email,First name,Company\n{address.upper()},Ada,Newer\n")
+    assert not result.errors
+    assert result.created + result.updated == 1
+    assert Lead.objects.count() == 1 + result.created
+
+
 def test_known_leads_are_updated_or_skipped_as_asked():
     known = LeadFactory(email="GRACE@navy.example", company="Old name", campaign=None)
     result = _run("messy_semicolon_bom.csv", dayfirst=True, on_duplicate="skip")

@@ -230,7 +230,8 @@ def test_a_lead_is_found_by_its_address_in_any_case_through_the_unique_index():
     LeadFactory(email="")
     assert Lead.objects.with_email("ada.lovelace@ENGINE.example").get() == lead
     assert not Lead.objects.with_email("").exists()
-    assert "lead_email_unique_ci" in _plan(Lead.objects.with_email("ada@engine.example"))
+    plan = _plan(Lead.objects.with_email("ada@engine.example").order_by())
+    assert "lead_email_unique_ci" in plan
 
 
 def test_an_account_is_found_by_its_name_in_any_case_through_the_unique_index(rep):
@@ -239,4 +240,5 @@ def test_an_account_is_found_by_its_name_in_any_case_through_the_unique_index(re
     assert Account.objects.find_or_create("acme ROCKETS", owner=rep) == acme
     created = Account.objects.find_or_create("Globex", owner=rep, country="Spain")
     assert (created.name, created.country, created.owner) == ("Globex", "Spain", rep)
-    assert "account_name_unique_ci" in _plan(Account.objects.named("acme"))
+    # Unordered: on a test-sized table PostgreSQL would rather walk the name-ordered index.
+    assert "account_name_unique_ci" in _plan(Account.objects.named("acme").order_by())
