@@ -76,9 +76,10 @@ class Scratch:
         if self.engine == "sqlite":
             seeded = Path(self.args.sqlite_db).resolve()
             self.copied = seeded.with_name(seeded.stem + "-run.sqlite3")
-            subprocess.run(  # the online backup API: a consistent copy, WAL included
-                [sys.executable, "-c", _SQLITE_COPY, str(seeded), str(self.copied)], check=True
-            )
+            self.drop()  # what a stopped run left
+            # `manage.py backup`: SQLite's online backup API, a consistent copy.
+            env = {**os.environ, "DATABASE_URL": self.url, "DJANGO_DEBUG": "1"}
+            harness.manage(env, "backup", str(self.copied), capture=True)
             return f"sqlite:///{self.copied}"
         pg_admin(self.args.pg_port, f"DROP DATABASE IF EXISTS {RUN_DB}")
         pg_admin(self.args.pg_port, f"CREATE DATABASE {RUN_DB} TEMPLATE {self.args.pg_db}")
@@ -90,14 +91,6 @@ class Scratch:
                 Path(f"{self.copied}{suffix}").unlink(missing_ok=True)
         else:
             pg_admin(self.args.pg_port, f"DROP DATABASE IF EXISTS {RUN_DB}")
-
-
-_SQLITE_COPY = """
-import sqlite3, sys
-source, target = sqlite3.connect(sys.argv[1]), sqlite3.connect(sys.argv[2])
-source.backup(target)
-target.execute("PRAGMA journal_mode=WAL")
-"""
 
 
 def run_locust(server, fixtures: dict, args, out: Path) -> dict:

@@ -82,6 +82,12 @@ def register_all() -> None:
         auditlog.register(model, include_fields=fields)
 
 
+def _readable(entries):
+    """Entries with what the history table reads of each (who, and the record's type, which
+    auditlog's display of the changes looks up): one query, not one per entry."""
+    return entries.select_related("actor", "content_type")
+
+
 def history_for(record, user, limit: int = 50):
     """The record's audit entries, newest first, for a manager; None for anyone else (the page
     shows no history section)."""
@@ -91,9 +97,14 @@ def history_for(record, user, limit: int = 50):
 
     if not is_manager(user):
         return None
-    return list(
-        LogEntry.objects.get_for_object(record).select_related("actor", "content_type")[:limit]
-    )
+    return list(_readable(LogEntry.objects.get_for_object(record))[:limit])
+
+
+def model_history(model):
+    """Every audit entry of `model`'s records, removed ones included, newest first."""
+    from auditlog.models import LogEntry
+
+    return _readable(LogEntry.objects.get_for_model(model)).order_by("-pk")
 
 
 class HistoryMixin:

@@ -548,7 +548,7 @@ def _write(batch: list[_Parsed], options: Options, rules, result: Result, digest
                 in_batch[parsed.key] = row
                 result.created += 1
                 if external_id:
-                    holders[external_id] = ("row", parsed.key)
+                    holders[external_id] = who
             elif options.on_duplicate == "skip":
                 result.skipped += 1
             else:

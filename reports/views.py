@@ -1,7 +1,6 @@
 import datetime as dt
 
 import django_filters
-from auditlog.models import LogEntry
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.messages.views import SuccessMessageMixin
@@ -20,7 +19,7 @@ from django.views.generic import (
 from django_filters.views import FilterView
 
 from campaigns.models import Campaign, Channel
-from crm.audit import HistoryMixin
+from crm.audit import HistoryMixin, model_history
 from crm.csvexport import stream_csv
 from crm.errors import TransitionError
 from crm.listing import FilteredListMixin, FilterSet
@@ -98,11 +97,7 @@ class QuotaHistoryView(RoleRequiredMixin, ListView):
     context_object_name = "history"
 
     def get_queryset(self):
-        return (
-            LogEntry.objects.get_for_model(Quota)
-            .select_related("actor", "content_type")
-            .order_by("-pk")
-        )
+        return model_history(Quota)
 
 
 class QuotaDeleteView(RoleRequiredMixin, SuccessMessageMixin, DeleteView):

@@ -406,6 +406,17 @@ def _every_row_accounted_for(result, rows) -> None:
     assert result.error_csv().startswith("row,column,value,message")
 
 
+# Field -> the file's column, in the order of the generated rows' cells.
+LEAD_COLUMNS = {
+    "first_name": "First",
+    "email": "Email",
+    "external_id": "External id",
+    "created_at": "Created",
+    "company": "Company",
+    "company_size": "Employees",
+}
+
+
 @PROFILE
 @given(
     rows=st.lists(st.tuples(CELL, KEYS, KEYS, CELL, CELL, CELL).map(list), max_size=8),
@@ -413,20 +424,9 @@ def _every_row_accounted_for(result, rows) -> None:
 )
 def test_the_lead_importer_reports_hostile_rows_and_never_crashes(known_lead, rows, on_duplicate):
     leads_before = Lead.objects.count()
-    header = ["First", "Email", "External id", "Created", "Company", "Employees"]
-    options = importer.Options(
-        mapping={
-            "first_name": "First",
-            "email": "Email",
-            "external_id": "External id",
-            "created_at": "Created",
-            "company": "Company",
-            "company_size": "Employees",
-        },
-        on_duplicate=on_duplicate,
-    )
+    options = importer.Options(mapping=LEAD_COLUMNS, on_duplicate=on_duplicate)
     try:
-        result = importer.run(_csv(header, rows), options)
+        result = importer.run(_csv(list(LEAD_COLUMNS.values()), rows), options)
     except importer.FileProblem:
         return  # the whole file refused with a message: nothing was read
     _every_row_accounted_for(result, rows)
@@ -435,7 +435,16 @@ def test_the_lead_importer_reports_hostile_rows_and_never_crashes(known_lead, ro
         assert "\x00" not in lead.first_name + lead.email + lead.company + lead.external_id
 
 
-DEAL_HEADER = ["Deal", "Owner", "Account", "Stage", "Engaged", "Closes", "Value", "Lead"]
+DEAL_COLUMNS = {
+    "external_id": "Deal",
+    "owner": "Owner",
+    "account": "Account",
+    "stage": "Stage",
+    "created_at": "Engaged",
+    "close_date": "Closes",
+    "amount": "Value",
+    "lead_external_id": "Lead",
+}
 
 
 @PROFILE
@@ -461,22 +470,13 @@ def test_the_deal_importer_reports_hostile_rows_and_never_crashes(
 ):
     deals_before = Opportunity.objects.count()
     options = deal_importer.Options(
-        mapping={
-            "external_id": "Deal",
-            "owner": "Owner",
-            "account": "Account",
-            "stage": "Stage",
-            "created_at": "Engaged",
-            "close_date": "Closes",
-            "amount": "Value",
-            "lead_external_id": "Lead",
-        },
+        mapping=DEAL_COLUMNS,
         stage_map={"prospecting": "discovery"},
         create_users=create_users,
         on_duplicate=on_duplicate,
     )
     try:
-        result = deal_importer.run(_csv(DEAL_HEADER, rows), options)
+        result = deal_importer.run(_csv(list(DEAL_COLUMNS.values()), rows), options)
     except importer.FileProblem:
         return
     _every_row_accounted_for(result, rows)

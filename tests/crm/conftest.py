@@ -1,6 +1,6 @@
 import pytest
 
-from leads.models import Lead, LeadImport, ScoringRule
+from leads.models import Lead, LeadImport
 from tests.factories import (
     AccountFactory,
     ActivityFactory,
@@ -10,6 +10,7 @@ from tests.factories import (
     ProposalFactory,
     QuotaFactory,
     RepFactory,
+    ScoringRuleFactory,
 )
 
 
@@ -22,7 +23,7 @@ def world(marketer, rep, other_rep, manager, outsider, sla):
     deal = OpportunityFactory(owner=rep, account=AccountFactory(owner=rep), lead=None)
     proposal = ProposalFactory(opportunity=deal)
     note = ActivityFactory(lead=lead, author=rep)
-    rule = ScoringRule.objects.create(field="job_title", condition="contains", value="x", points=1)
+    rule = ScoringRuleFactory()
     quota = QuotaFactory(rep=rep)
     lead_import = LeadImport.objects.create(
         created_by=marketer, filename="leads.csv", content="email\n", header=["email"]
