@@ -58,6 +58,11 @@ class Prepared:
         self.build = build
         self.compiled = None  # (database alias, sql, params)
 
+    def __deepcopy__(self, memo):
+        # Shared, not copied: a form field holding one (as its choices) is deep-copied for every
+        # form, which would compile the query afresh each request.
+        return self
+
     def _compile(self) -> tuple[str, str, tuple]:
         queryset = self.build()
         compiler = queryset.query.get_compiler(using=queryset.db)

@@ -50,6 +50,10 @@ class PeopleChoices:
     def __call__(self) -> list[tuple]:
         return [(pk, display_name(*names)) for pk, *names in self.people.rows()]
 
+    def __deepcopy__(self, memo):
+        # A filter's field copies its choices for every form; one compiled query serves all.
+        return self
+
 
 class OnceChoices(BaseChoiceIterator):
     """A callable's choices, read when first needed (to validate a value or draw the drop-down)
@@ -66,10 +70,27 @@ class OnceChoices(BaseChoiceIterator):
         yield from self.choices
 
 
+# Each FilterSet's form class, by the FilterSet and the filters it kept (see get_form_class).
+_form_classes: dict[tuple, type] = {}
+
+
 class FilterSet(django_filters.FilterSet):
     """Every list's filters. Choices read from the database (callables) are read at most once
     per request, where Django would read them to validate a value and again for the drop-down;
-    they are set on the form's own fields, after the form copied them."""
+    they are set on the form's own fields, after the form copied them.
+
+    The form class is built once per process for each set of filters: django-filter builds a
+    new class, and a new field for every filter, on every request (a millisecond of a list
+    page). So a subclass's `__init__` may drop filters but not change them, and a
+    ModelChoiceFilter's queryset callable must not depend on the request: it is called once.
+    """
+
+    def get_form_class(self):
+        key = (type(self), tuple(self.filters))
+        form_class = _form_classes.get(key)
+        if form_class is None:
+            form_class = _form_classes[key] = super().get_form_class()
+        return form_class
 
     @property
     def form(self):

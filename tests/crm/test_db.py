@@ -22,7 +22,7 @@ from crm.db import (
 from leads.models import Account, Lead, LeadTransition, Opportunity
 from reports.models import ServiceLevelAgreement
 from tests.conftest import requires_postgres
-from tests.factories import CampaignFactory, LeadFactory, OpportunityFactory
+from tests.factories import CampaignFactory, LeadFactory, OpportunityFactory, RepFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -136,6 +136,23 @@ def test_a_prepared_query_gives_the_querysets_rows_and_compiles_once(django_asse
     CampaignFactory(name="Gamma")  # read afresh each time: only the SQL is kept
     assert [name for _, name in prepared.rows()] == ["Alpha", "Beta", "Gamma"]
     assert len(built) == 1
+
+
+def test_a_filters_drop_down_compiles_its_query_once_for_every_form(monkeypatch):
+    # Django deep-copies a form's fields, choices included, for every form it builds: the
+    # compiled query must be shared by the copies, not compiled afresh each request.
+    from leads.filters import LeadFilter
+
+    RepFactory(first_name="Rita", last_name="Reyes")
+    compiled = []
+    compile_query = Prepared._compile
+    monkeypatch.setattr(
+        Prepared, "_compile", lambda self: compiled.append(self) or compile_query(self)
+    )
+    for _ in range(3):
+        owners = LeadFilter(data={}, queryset=Lead.objects.all()).form.fields["owner"]
+        assert [label for _, label in owners.choices][1:] == ["Rita Reyes"]
+    assert len(compiled) <= 2  # the campaigns' and the reps', each once at most
 
 
 def test_a_prepared_query_refuses_columns_that_need_converting():
