@@ -11,6 +11,7 @@ markup of a row is the constant next to its function.
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince
 
+from campaigns.models import Channel
 from crm.html import escape
 from crm.html import html_format as format_html
 from crm.links import record_urls
@@ -24,11 +25,13 @@ from crm.templatetags.handoff import (
     month_year,
     stage_badge,
 )
-from leads.models import Activity, CompanySize, Lead, Opportunity, Proposal
+from leads.models import REASON_LABELS, Activity, CompanySize, Lead, Opportunity, Proposal
+from leads.models.leads import handoff_event
 
 KINDS = dict(Activity.Kind.choices)
 DEAL_TYPES = dict(Opportunity.Type.choices)
 OUTCOMES = dict(Activity.Outcome.choices)
+CHANNELS = dict(Channel.choices)
 SENDABLE = frozenset({Lead.Stage.NEW, Lead.Stage.RECYCLED})
 
 
@@ -142,23 +145,47 @@ HANDOFF_ROW = (
 )
 
 
+# What a row of the handoff log reads: values (named tuples), not three model instances a row.
+HANDOFF_ROW_FIELDS = (
+    "pk",
+    "at",
+    "from_stage",
+    "to_stage",
+    "reason",
+    "detail",
+    "took",
+    "lead_id",
+    "lead__first_name",
+    "lead__last_name",
+    "lead__channel",
+    "lead__campaign__name",
+    "actor__first_name",
+    "actor__last_name",
+    "actor__username",
+)
+
+
 def handoff_rows(transitions) -> list[SafeString]:
-    """The handoff log: when, what, which lead, its campaign, by whom, why, how long it took."""
+    """The handoff log: when, what, which lead, its campaign, by whom, why, how long it took.
+    `transitions` are HANDOFF_ROW_FIELDS values (named tuples)."""
     write, url = Writer(), record_urls("leads:lead-detail")
     rows = []
     for t in transitions:
-        lead = t.lead
         rows.append(
             format_html(
                 HANDOFF_ROW,
                 at=day_time(write.local(t.at)),
-                event=t.event,
-                url=url(lead.pk),
-                name=lead.full_name,
-                channel=lead.get_channel_display(),
-                campaign=lead.campaign.name if lead.campaign else DASH,
-                actor=t.actor_label,
-                reason=t.reason_label or DASH,
+                event=handoff_event(t.from_stage, t.to_stage),
+                url=url(t.lead_id),
+                name=Lead.name_of(t.lead__first_name, t.lead__last_name),
+                channel=CHANNELS.get(t.lead__channel, t.lead__channel),
+                campaign=t.lead__campaign__name or DASH,
+                actor=(
+                    "system"
+                    if t.actor__username is None
+                    else write.name(t.actor__first_name, t.actor__last_name, t.actor__username)
+                ),
+                reason=REASON_LABELS.get(t.reason, t.reason) or DASH,
                 detail=format_html(
                     '<div class="small text-body-secondary">{}</div>', _truncate(t.detail, 80)
                 )
@@ -177,8 +204,27 @@ ACTIVITY_ROW = (
 )
 
 
+# What a row of the activity list reads: values (named tuples).
+ACTIVITY_ROW_FIELDS = (
+    "pk",
+    "occurred_at",
+    "kind",
+    "outcome",
+    "body",
+    "lead_id",
+    "lead__first_name",
+    "lead__last_name",
+    "opportunity_id",
+    "opportunity__name",
+    "author__first_name",
+    "author__last_name",
+    "author__username",
+)
+
+
 def activity_rows(activities) -> list[SafeString]:
-    """Notes and activities: when, what kind and outcome, on which lead or deal, by whom."""
+    """Notes and activities: when, what kind and outcome, on which lead or deal, by whom.
+    `activities` are ACTIVITY_ROW_FIELDS values (named tuples)."""
     write = Writer()
     lead_url = record_urls("leads:lead-detail")
     deal_url = record_urls("leads:opportunity-detail")
@@ -186,8 +232,10 @@ def activity_rows(activities) -> list[SafeString]:
     for a in activities:
         if a.lead_id:
             url, on = lead_url(a.lead_id), "Lead"
+            subject = Lead.name_of(a.lead__first_name, a.lead__last_name)
         else:
             url, on = deal_url(a.opportunity_id), "Opportunity"
+            subject = a.opportunity__name
         rows.append(
             format_html(
                 ACTIVITY_ROW,
@@ -199,9 +247,9 @@ def activity_rows(activities) -> list[SafeString]:
                 if a.outcome
                 else "",
                 url=url,
-                subject=a.subject,
+                subject=subject,
                 on=on,
-                author=write.person(a.author),
+                author=write.name(a.author__first_name, a.author__last_name, a.author__username),
                 body=_truncate(a.body, 160),
             )
         )

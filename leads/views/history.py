@@ -20,7 +20,7 @@ from crm.pagination import KeysetPaginationMixin
 from crm.roles import Role, RoleRequiredMixin, has_role, role_required
 from leads.filters import ActivityFilter, HandoffFilter
 from leads.models import Activity, LeadTransition
-from leads.rows import activity_rows, handoff_rows
+from leads.rows import ACTIVITY_ROW_FIELDS, HANDOFF_ROW_FIELDS, activity_rows, handoff_rows
 
 
 def handoffs_visible_to(user):
@@ -45,6 +45,7 @@ class HandoffListView(RoleRequiredMixin, KeysetPaginationMixin, FilterView):
     filterset_class = HandoffFilter
     paginate_by = 50
     template_name = "leads/handoff_list.html"
+    row_fields = HANDOFF_ROW_FIELDS
 
     def get_queryset(self):
         return handoffs_visible_to(self.request.user).order_by("-at", "-pk")
@@ -98,9 +99,10 @@ class ActivityListView(RoleRequiredMixin, KeysetPaginationMixin, FilterView):
     filterset_class = ActivityFilter
     paginate_by = 50
     template_name = "leads/activity_list.html"
+    row_fields = ACTIVITY_ROW_FIELDS
 
     def get_queryset(self):
-        activities = Activity.objects.select_related("author", "lead", "opportunity")
+        activities = Activity.objects.all()
         user = self.request.user
         if not has_role(user, Role.MARKETING):
             activities = activities.filter(

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from leads import services
 from leads.models import Lead
+from leads.models.leads import handoff_event
 from tests.factories import ActivityFactory, CampaignFactory, LeadFactory, OpportunityFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +32,10 @@ def history(sla, marketer, rep, other_rep):
 
 def events(client, **params):
     response = client.get(HANDOFFS, params)
-    return [(t.lead.first_name, t.event) for t in response.context["object_list"]]
+    return [
+        (t.lead__first_name, handoff_event(t.from_stage, t.to_stage))
+        for t in response.context["object_list"]
+    ]
 
 
 @pytest.mark.parametrize(
@@ -55,7 +59,10 @@ def test_every_handoff_event_with_who_why_and_how_long(client, marketer, history
     html = client.get(HANDOFFS).content.decode()
     assert "Not our ideal customer" in html
     assert "Too small." in html
-    took = {t.event: t.took for t in client.get(HANDOFFS).context["object_list"]}
+    took = {
+        handoff_event(t.from_stage, t.to_stage): t.took
+        for t in client.get(HANDOFFS).context["object_list"]
+    }
     assert took["Accepted"].total_seconds() >= 0
 
 
