@@ -553,12 +553,25 @@ ACCOUNT_ROW = (
     '<td class="text-nowrap">{since}</td></tr>'
 )
 SIZES = dict(CompanySize.choices)
+# What a row of the account list reads: values (named tuples), the list's figures included.
+ACCOUNT_ROW_FIELDS = (
+    "pk",
+    "name",
+    "website",
+    "industry",
+    "company_size",
+    "customer_since",
+    "contact_count",
+    "deal_count",
+    "won_revenue",
+    "open_pipeline",
+)
 
 
 def account_rows(accounts) -> list[SafeString]:
     """The account list: name (a link) and website, industry and size, contacts, deals, won
-    revenue, open pipeline and the month it became a customer. `accounts` carry the list's
-    annotations."""
+    revenue, open pipeline and the month it became a customer. `accounts` are
+    ACCOUNT_ROW_FIELDS values (named tuples)."""
     url = record_urls("leads:account-detail")
     return [
         format_html(

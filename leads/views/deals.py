@@ -43,7 +43,14 @@ from leads.models import (
     StageProbability,
     to_cents,
 )
-from leads.rows import CARD_FIELDS, DEAL_ROW_FIELDS, account_rows, board_cards, deal_rows
+from leads.rows import (
+    ACCOUNT_ROW_FIELDS,
+    CARD_FIELDS,
+    DEAL_ROW_FIELDS,
+    account_rows,
+    board_cards,
+    deal_rows,
+)
 from leads.views.common import back_to, with_edit_rights
 
 # How many cards a board column shows; the deal list has the rest.
@@ -429,7 +436,12 @@ class AccountListView(RoleRequiredMixin, FilteredListMixin, FilterView):
     template_name = "leads/account_list.html"
 
     def get_queryset(self):
-        return _accounts_with_figures(self.request.user).order_by("name", "pk")
+        # Read as values: the page shows a few columns, not fifty Account instances.
+        return (
+            _accounts_with_figures(self.request.user)
+            .order_by("name", "pk")
+            .values_list(*ACCOUNT_ROW_FIELDS, named=True)
+        )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
