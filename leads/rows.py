@@ -107,24 +107,40 @@ NURTURE_ROW = (
 )
 
 
+# What a row of the nurture list reads: values (named tuples), the last return's included.
+NURTURE_ROW_FIELDS = (
+    "pk",
+    "first_name",
+    "last_name",
+    "company",
+    "campaign__name",
+    "stage_changed_at",
+    "stage_reason",
+    "recycle_count",
+    "returned_by",
+    "returned_detail",
+)
+
+
 def nurture_rows(leads, *, csrf_token: str, here: str) -> list[SafeString]:
-    """Leads sales sent back: who, when and why, and a button to re-send each."""
+    """Leads sales sent back: who, when and why, and a button to re-send each. `leads` are
+    NURTURE_ROW_FIELDS values (named tuples)."""
     write, url = Writer(), record_urls("leads:lead-detail")
     send_url = record_urls("leads:lead-send")
     return [
         format_html(
             NURTURE_ROW,
             url=url(lead.pk),
-            name=lead.full_name,
+            name=Lead.name_of(lead.first_name, lead.last_name),
             company=lead.company,
-            campaign=lead.campaign.name if lead.campaign else DASH,
+            campaign=lead.campaign__name or DASH,
             returned=day(write.local(lead.stage_changed_at)),
             returned_by=format_html(
                 '<div class="small text-body-secondary">by {}</div>', lead.returned_by
             )
             if lead.returned_by
             else "",
-            reason=lead.stage_reason_label,
+            reason=REASON_LABELS.get(lead.stage_reason, lead.stage_reason),
             detail=format_html('<div class="small">{}</div>', lead.returned_detail)
             if lead.returned_detail
             else "",

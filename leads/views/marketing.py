@@ -35,7 +35,7 @@ from leads.models import (
     LeadTransition,
     ScoringRule,
 )
-from leads.rows import LEAD_ROW_FIELDS, lead_rows, nurture_rows
+from leads.rows import LEAD_ROW_FIELDS, NURTURE_ROW_FIELDS, lead_rows, nurture_rows
 from leads.views.common import apply_to_each, back_to, ticked_ids
 
 # --- Marketing's lead pages ----------------------------------------------------------------------
@@ -173,6 +173,7 @@ class NurtureView(RoleRequiredMixin, KeysetPaginationMixin, FilterView):
     filterset_class = NurtureFilter
     paginate_by = 50
     template_name = "leads/nurture.html"
+    row_fields = NURTURE_ROW_FIELDS
 
     def get_queryset(self):
         last_return = LeadTransition.objects.filter(
@@ -180,7 +181,6 @@ class NurtureView(RoleRequiredMixin, KeysetPaginationMixin, FilterView):
         ).order_by("-at", "-pk")
         return (
             Lead.objects.in_nurture()
-            .select_related("campaign")
             .annotate(
                 returned_detail=Subquery(last_return.values("detail")[:1]),
                 returned_by=Subquery(last_return.values("actor__username")[:1]),
