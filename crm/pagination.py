@@ -233,9 +233,25 @@ class IdsFirstMixin:
     `pk`) where fifty deals with their account and owner as model instances took 5 ms."""
 
     paginator_class = IdsFirstPaginator
+    totals = None
 
     def page_rows(self, ids):
         raise NotImplementedError
 
+    def list_totals(self, queryset) -> dict | None:
+        """The whole list's figures in one aggregate, with its `count`, which then serves as
+        the paginator's count (no COUNT query of its own); None for none. In the context as
+        `totals`."""
+        return None
+
     def get_paginator(self, queryset, per_page, **kwargs):
-        return super().get_paginator(queryset, per_page, rows=self.page_rows, **kwargs)
+        paginator = super().get_paginator(queryset, per_page, rows=self.page_rows, **kwargs)
+        self.totals = self.list_totals(queryset.order_by())
+        if self.totals is not None:
+            paginator.count = self.totals["count"]
+        return paginator
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["totals"] = self.totals
+        return context

@@ -168,10 +168,12 @@ class OpportunityListView(RoleRequiredMixin, FilteredListMixin, IdsFirstMixin, F
     def page_rows(self, ids):
         return Opportunity.objects.filter(pk__in=ids).values_list(*DEAL_ROW_FIELDS, named=True)
 
+    def list_totals(self, queryset):
+        return queryset.totals()
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["showing_open"] = not self.request.GET.get("stage")
-        context["totals"] = self.object_list.order_by().totals()
         context["rows"] = deal_rows(context["object_list"])
         return context
 

@@ -53,12 +53,14 @@ class ProposalListView(RoleRequiredMixin, FilteredListMixin, IdsFirstMixin, Filt
             .values_list(*PROPOSAL_ROW_FIELDS, named=True)
         )
 
+    def list_totals(self, queryset):
+        return queryset.aggregate(
+            count=Count("pk"), total=Coalesce(Sum("total"), 0, output_field=MONEY)
+        )
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["showing_open"] = not self.request.GET.get("state")
-        context["totals"] = self.object_list.order_by().aggregate(
-            count=Count("pk"), total=Coalesce(Sum("total"), 0, output_field=MONEY)
-        )
         context["rows"] = proposal_rows(context["object_list"])
         return context
 
