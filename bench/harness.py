@@ -285,10 +285,13 @@ def pages(fixtures: dict, page_size: int = 50) -> list[Page]:
         Page("handoff log", MANAGER, "/handoffs/", LIST),
         Page("activities", MANAGER, "/activities/", LIST),
         Page("lead page", REP, f"/leads/{fixtures['lead']}/", DETAIL),
+        # A manager's record pages also show the record's change history.
+        Page("lead page (manager)", MANAGER, f"/leads/{fixtures['lead']}/", DETAIL),
         Page("pipeline board (rep)", REP, "/pipeline/", LIST),
         Page("pipeline board (manager)", MANAGER, "/pipeline/", LIST),
         Page("opportunities", MANAGER, "/opportunities/", LIST),
         Page("opportunity page", REP, f"/opportunities/{fixtures['deal']}/", DETAIL),
+        Page("opportunity page (manager)", MANAGER, f"/opportunities/{fixtures['deal']}/", DETAIL),
         Page("accounts", MANAGER, "/accounts/", LIST),
         Page("proposals", MANAGER, "/proposals/", LIST),
         Page("campaigns", MANAGER, "/campaigns/", LIST),

@@ -1,5 +1,5 @@
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from tests.factories import (
     ManagerFactory,
@@ -44,6 +44,16 @@ def sla(db):
 requires_postgres = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="row locks are only real on PostgreSQL"
 )
+
+
+def query_plan(queryset) -> str:
+    """The query plan, with PostgreSQL told to avoid a sequential scan where an index will do
+    (on a test-sized table it would rather read the few rows)."""
+    if connection.vendor == "postgresql":
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            return queryset.explain()
+    return queryset.explain()
 
 
 @pytest.fixture(autouse=True)

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from leads import services
+from tests.conftest import query_plan
 from tests.factories import (
     CampaignFactory,
     LeadFactory,
@@ -133,6 +134,14 @@ def test_a_long_history_costs_no_more_queries_than_a_short_one(client, manager, 
         deal.save()
     assert len(_entries(deal)) == 31
     assert queries() == short
+
+
+def test_a_records_history_is_read_through_its_own_index(rep):
+    # django-auditlog indexes its columns one by one: with only those, SQLite walked every
+    # entry of the model and sorted them for each record page (37 ms at 100,000 entries).
+    deal = OpportunityFactory(owner=rep)
+    plan = query_plan(LogEntry.objects.get_for_object(deal)[:50])
+    assert "handoff_auditlog_record_idx" in plan
 
 
 def test_saving_an_amount_as_typed_is_no_change(manager, rep):

@@ -3,9 +3,10 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
 from leads.models import Account, Lead, LeadTransition, Opportunity, OpportunityStageChange
+from tests.conftest import query_plan
 from tests.factories import (
     AccountFactory,
     ActivityFactory,
@@ -215,22 +216,12 @@ def test_the_open_deal_index_covers_exactly_the_open_stages():
     assert index.condition.children == [("stage__in", list(Opportunity.OPEN_STAGES))]
 
 
-def _plan(queryset) -> str:
-    """The query plan, with PostgreSQL told to avoid a sequential scan where an index will do
-    (on a test-sized table it would rather read the few rows)."""
-    if connection.vendor == "postgresql":
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL enable_seqscan = off")
-            return queryset.explain()
-    return queryset.explain()
-
-
 def test_a_lead_is_found_by_its_address_in_any_case_through_the_unique_index():
     lead = LeadFactory(email="Ada.Lovelace@Engine.example")
     LeadFactory(email="")
     assert Lead.objects.with_email("ada.lovelace@ENGINE.example").get() == lead
     assert not Lead.objects.with_email("").exists()
-    plan = _plan(Lead.objects.with_email("ada@engine.example").order_by())
+    plan = query_plan(Lead.objects.with_email("ada@engine.example").order_by())
     assert "lead_email_unique_ci" in plan
 
 
@@ -241,4 +232,4 @@ def test_an_account_is_found_by_its_name_in_any_case_through_the_unique_index(re
     created = Account.objects.find_or_create("Globex", owner=rep, country="Spain")
     assert (created.name, created.country, created.owner) == ("Globex", "Spain", rep)
     # Unordered: on a test-sized table PostgreSQL would rather walk the name-ordered index.
-    assert "account_name_unique_ci" in _plan(Account.objects.named("acme").order_by())
+    assert "account_name_unique_ci" in query_plan(Account.objects.named("acme").order_by())
