@@ -17,11 +17,12 @@ from campaigns.rows import campaign_rows
 from crm.audit import HistoryMixin
 from crm.db import sum_of
 from crm.listing import is_filtered
+from crm.pagination import CountedByTotalsMixin
 from crm.roles import Role, RoleRequiredMixin, role_required
 from reports.metrics import MONEY, campaign_figures
 
 
-class CampaignListView(RoleRequiredMixin, FilterView):
+class CampaignListView(RoleRequiredMixin, CountedByTotalsMixin, FilterView):
     roles = (Role.MARKETING,)
     filterset_class = CampaignFilter
     paginate_by = 25
@@ -40,20 +41,21 @@ class CampaignListView(RoleRequiredMixin, FilterView):
             .order_by("-start_date", "name")
         )
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
+    def list_totals(self, queryset):
         # Over the list's own rows, which carry their tallies. (Not their spend: Django 5.2
         # leaves a subquery annotation out of the aggregate's inner query, and sums nothing.)
-        totals = self.object_list.order_by().aggregate(
-            campaigns=Count("pk"),
+        totals = queryset.aggregate(
+            count=Count("pk"),
             budget=Coalesce(Sum("budget"), Decimal("0"), output_field=MONEY),
             leads=Coalesce(Sum("lead_count"), 0),
             mqls=Coalesce(Sum("mql_count"), 0),
         )
-        totals |= SpendEntry.objects.filter(campaign__in=self.object_list.values("pk")).aggregate(
+        return totals | SpendEntry.objects.filter(campaign__in=queryset.values("pk")).aggregate(
             spend=Coalesce(Sum("amount"), Decimal("0"), output_field=MONEY)
         )
-        context["totals"] = totals
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
         context["filtered"] = is_filtered(self.request)
         context["rows"] = campaign_rows(context["object_list"])
         return context

@@ -225,33 +225,40 @@ class IdsFirstPaginator(Paginator):
         return self._get_page(rows, number, self)
 
 
-class IdsFirstMixin:
-    """For a ListView: numbered pages through IdsFirstPaginator, whose rows `page_rows(ids)`
-    reads. A query of its own by primary key rather than the list's queryset narrowed to the
-    ids: the database need not test the list's filters again (SQLite walked every proposal
-    awaiting an answer to find fifty by id), and the rows can be values (named tuples with a
-    `pk`) where fifty deals with their account and owner as model instances took 5 ms."""
+class CountedByTotalsMixin:
+    """For a ListView that shows the whole list's figures (count, amounts) under its table:
+    `list_totals(queryset)` reads them in one aggregate, with the list's `count`, which then
+    serves as the paginator's count (no COUNT query of its own). In the context as `totals`."""
 
-    paginator_class = IdsFirstPaginator
     totals = None
 
-    def page_rows(self, ids):
+    def list_totals(self, queryset) -> dict:
         raise NotImplementedError
 
-    def list_totals(self, queryset) -> dict | None:
-        """The whole list's figures in one aggregate, with its `count`, which then serves as
-        the paginator's count (no COUNT query of its own); None for none. In the context as
-        `totals`."""
-        return None
-
     def get_paginator(self, queryset, per_page, **kwargs):
-        paginator = super().get_paginator(queryset, per_page, rows=self.page_rows, **kwargs)
+        paginator = super().get_paginator(queryset, per_page, **kwargs)
         self.totals = self.list_totals(queryset.order_by())
-        if self.totals is not None:
-            paginator.count = self.totals["count"]
+        paginator.count = self.totals["count"]
         return paginator
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["totals"] = self.totals
         return context
+
+
+class IdsFirstMixin(CountedByTotalsMixin):
+    """For a ListView: numbered pages through IdsFirstPaginator, whose rows `page_rows(ids)`
+    reads. A query of its own by primary key rather than the list's queryset narrowed to the
+    ids: the database need not test the list's filters again (SQLite walked every proposal
+    awaiting an answer to find fifty by id), and the rows can be values (named tuples with a
+    `pk`) where fifty deals with their account and owner as model instances took 5 ms. The
+    list's totals give its count (CountedByTotalsMixin)."""
+
+    paginator_class = IdsFirstPaginator
+
+    def page_rows(self, ids):
+        raise NotImplementedError
+
+    def get_paginator(self, queryset, per_page, **kwargs):
+        return super().get_paginator(queryset, per_page, rows=self.page_rows, **kwargs)
