@@ -2,7 +2,8 @@
 by one): `LogEntry.objects.get_for_object()` filters on the content type and the object id and
 sorts by time. With only the single-column indexes SQLite walked every entry of the model (the
 content type's index) and sorted them: 37 ms for one lead's history at 100,000 entries, growing
-with the log. With this one both engines read the record's newest entries straight off it."""
+with the log. With this one SQLite reads the record's entries straight off it (PostgreSQL, with
+its statistics, may as well start from auditlog's object id index)."""
 
 from django.db import migrations
 
