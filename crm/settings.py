@@ -232,12 +232,12 @@ HANDOFF_BASE_URL = os.environ.get("HANDOFF_BASE_URL", "http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "Handoff <handoff@localhost>")
 
 # --- Public campaign forms ------------------------------------------------------------------
-# Submissions one address may send in the window before it is asked to wait.
 # Reverse proxies in front of the app that append the client's address to X-Forwarded-For
 # (crm.ratelimit.client_ip); one when DJANGO_BEHIND_TLS_PROXY says there is a proxy.
 HANDOFF_PROXY_COUNT = env_int(
     "HANDOFF_PROXY_COUNT", 1 if env_bool("DJANGO_BEHIND_TLS_PROXY", False) else 0
 )
+# Submissions one address may send in the window before it is asked to wait.
 LANDING_RATE_LIMIT = env_int("HANDOFF_LANDING_RATE_LIMIT", 10)
 LANDING_RATE_WINDOW = env_int("HANDOFF_LANDING_RATE_WINDOW", 600)
 
