@@ -70,10 +70,21 @@ class LeadQuerySet(models.QuerySet):
         LOWER(email) (`email__iexact` compares UPPER(email) and reads every lead)."""
         if not email:
             return self.none()
+        return self._by_lowered_email("", Lower(Value(email)))
+
+    def with_lowered_emails(self, lowered: list[str]):
+        """The leads whose LOWER(email) is one of `lowered` (addresses the database lowered
+        already, `crm.db.lowered`), through the same index: an import's batch in one query."""
+        return self._by_lowered_email("__in", lowered)
+
+    def _by_lowered_email(self, lookup: str, value):
+        # LOWER(email) is what the unique index holds, and the index leaves out empty
+        # addresses: the lookup says so too, or SQLite cannot use the (partial) index and reads
+        # every lead (2 s an import batch at a million leads).
         return (
             self.annotate(email_lower=Lower("email"))
-            .filter(email_lower=Lower(Value(email)))
-            .exclude(email="")  # the index's own condition, so the planner may use it
+            .filter(**{f"email_lower{lookup}": value})
+            .exclude(email="")
         )
 
     def visible_to(self, user):
