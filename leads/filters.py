@@ -205,13 +205,18 @@ class HandoffFilter(SearchMixin, FilterSet):
         return queryset.filter(HANDOFF_EVENTS[value][1]) if value in HANDOFF_EVENTS else queryset
 
 
-class ActivityFilter(FilterSet):
-    author = django_filters.ModelChoiceFilter(
-        queryset=lambda request: (
-            get_user_model().objects.filter(is_active=True).order_by("first_name", "last_name")
-        ),
-        empty_label="Anyone",
+# (id, name) of every active user, for the activity list's "by" drop-down.
+author_choices = PeopleChoices(
+    lambda: (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .order_by("first_name", "last_name", "username")
     )
+)
+
+
+class ActivityFilter(FilterSet):
+    author = django_filters.ChoiceFilter(choices=author_choices, empty_label="Anyone")
     kind = django_filters.ChoiceFilter(choices=Activity.Kind.choices, empty_label="Any kind")
     outcome = django_filters.ChoiceFilter(
         choices=[c for c in Activity.Outcome.choices if c[0]], empty_label="Any outcome"

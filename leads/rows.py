@@ -9,7 +9,6 @@ markup of a row is the constant next to its function.
 """
 
 from django.utils.safestring import SafeString
-from django.utils.timesince import timesince
 
 from campaigns.models import Channel
 from crm.html import escape
@@ -22,6 +21,7 @@ from crm.templatetags.handoff import (
     day_time,
     duration,
     money,
+    month_names,
     month_year,
     stage_badge,
 )
@@ -89,7 +89,7 @@ def lead_rows(leads) -> list[SafeString]:
                 owner=write.name(
                     lead.owner__first_name, lead.owner__last_name, lead.owner__username
                 ),
-                created=day(write.local(lead.created_at)),
+                created=day(write.local(lead.created_at), write.months),
             )
         )
     return rows
@@ -134,7 +134,7 @@ def nurture_rows(leads, *, csrf_token: str, here: str) -> list[SafeString]:
             name=Lead.name_of(lead.first_name, lead.last_name),
             company=lead.company,
             campaign=lead.campaign__name or DASH,
-            returned=day(write.local(lead.stage_changed_at)),
+            returned=day(write.local(lead.stage_changed_at), write.months),
             returned_by=format_html(
                 '<div class="small text-body-secondary">by {}</div>', lead.returned_by
             )
@@ -190,7 +190,7 @@ def handoff_rows(transitions) -> list[SafeString]:
         rows.append(
             format_html(
                 HANDOFF_ROW,
-                at=day_time(write.local(t.at)),
+                at=day_time(write.local(t.at), write.months),
                 event=handoff_event(t.from_stage, t.to_stage),
                 url=url(t.lead_id),
                 name=Lead.name_of(t.lead__first_name, t.lead__last_name),
@@ -255,7 +255,7 @@ def activity_rows(activities) -> list[SafeString]:
         rows.append(
             format_html(
                 ACTIVITY_ROW,
-                at=day_time(write.local(a.occurred_at)),
+                at=day_time(write.local(a.occurred_at), write.months),
                 kind=KINDS.get(a.kind, a.kind),
                 outcome=format_html(
                     '<div class="small text-body-secondary">{}</div>', OUTCOMES.get(a.outcome)
@@ -311,7 +311,7 @@ def inbox_rows(rows, *, show_owner: bool) -> list[SafeString]:
         elif lead.stage == Lead.Stage.SAL:
             sla = format_html(
                 '<span class="small text-body-secondary">accepted {} ago</span>',
-                timesince(lead.accepted_at) if lead.accepted_at else "",
+                write.since(lead.accepted_at) if lead.accepted_at else "",
             )
         else:
             sla = ""
@@ -337,7 +337,7 @@ def inbox_rows(rows, *, show_owner: bool) -> list[SafeString]:
                 campaign=lead.campaign__name or DASH,
                 score=lead.score,
                 mql_iso=mql_at.isoformat() if mql_at else "",
-                age=timesince(lead.mql_at) if lead.mql_at else "",
+                age=write.since(lead.mql_at) if lead.mql_at else "",
                 sla=sla,
                 owner=owner,
             )
@@ -389,8 +389,8 @@ def deal_rows(deals) -> list[SafeString]:
             amount=money(deal.amount),
             weighted=money(Opportunity.weighted(deal.amount, deal.probability)),
             owner=write.name(deal.owner__first_name, deal.owner__last_name, deal.owner__username),
-            close=day(deal.expected_close_date),
-            closed=day(deal.closed_date) or DASH,
+            close=day(deal.expected_close_date, write.months),
+            closed=day(deal.closed_date, write.months) or DASH,
         )
         for deal in deals
     ]
@@ -494,10 +494,10 @@ def board_cards(deals, *, previous, following, user, csrf_token: str, here: str,
                 ),
                 close=format_html(
                     '<span class="text-danger fw-semibold">Close date passed: {}</span>',
-                    day_month(close),
+                    day_month(close, write.months),
                 )
                 if close < today
-                else format_html("<span>Closes {}</span>", day(close)),
+                else format_html("<span>Closes {}</span>", day(close, write.months)),
                 days=f"{days} day{'' if days == 1 else 's'} here",
                 moves=moves,
             )
@@ -554,8 +554,8 @@ def proposal_rows(proposals) -> list[SafeString]:
             ),
             state=proposal.state,
             state_label=PROPOSAL_STATES[proposal.state],
-            sent=day(write.local(proposal.sent_at)) or DASH,
-            valid_until=day(proposal.valid_until),
+            sent=day(write.local(proposal.sent_at), write.months) or DASH,
+            valid_until=day(proposal.valid_until, write.months),
             total=money(proposal.total),
         )
         for proposal in proposals
@@ -588,7 +588,7 @@ def account_rows(accounts) -> list[SafeString]:
     """The account list: name (a link) and website, industry and size, contacts, deals, won
     revenue, open pipeline and the month it became a customer. `accounts` are
     ACCOUNT_ROW_FIELDS values (named tuples)."""
-    url = record_urls("leads:account-detail")
+    url, months = record_urls("leads:account-detail"), month_names()
     return [
         format_html(
             ACCOUNT_ROW,
@@ -609,7 +609,8 @@ def account_rows(accounts) -> list[SafeString]:
             won=money(account.won_revenue),
             pipeline=money(account.open_pipeline),
             since=format_html(
-                '<span class="badge text-bg-success">{}</span>', month_year(account.customer_since)
+                '<span class="badge text-bg-success">{}</span>',
+                month_year(account.customer_since, months),
             )
             if account.customer_since
             else DASH,

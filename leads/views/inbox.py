@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Value
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -57,6 +57,52 @@ class DueClock:
         return f"due in {workhours.describe(left)}", css
 
 
+def inbox_tallies(scope, *, mine: Q, late: Q, soon: Q):
+    """The inbox's leads tallied in one query: the user's (`mine`: a rep's own, for a manager
+    every assigned one) in the two inbox stages, and the unassigned MQLs, each by stage with
+    how many are overdue (`late`) and about to breach (`soon`).
+
+    Two parts joined by UNION ALL, each read from the (stage, owner, due) index: as one scan
+    of "mine or unassigned", both engines read every MQL and SAL of every rep (19,000 index
+    entries at a million leads, 3–4 ms) to count a rep's few thousand."""
+    tallies = {
+        "n": Count("pk"),
+        "late": Count("pk", filter=late),
+        "soon": Count("pk", filter=soon),
+    }
+    assigned = (
+        scope.filter(mine, stage__in=[Lead.Stage.MQL, Lead.Stage.SAL])
+        .values("stage")
+        .annotate(unassigned=Value(False), **tallies)
+        .order_by()
+    )
+    unassigned = (
+        scope.filter(owner__isnull=True, stage=Lead.Stage.MQL)
+        .values("stage")
+        .annotate(unassigned=Value(True), **tallies)
+        .order_by()
+    )
+    return assigned.union(unassigned, all=True)
+
+
+def inbox_counts(scope, *, mine: Q, late: Q, soon: Q) -> dict[str, int]:
+    """Every inbox tab's count, from `inbox_tallies`."""
+    found = {
+        (row["stage"], bool(row["unassigned"])): row
+        for row in inbox_tallies(scope, mine=mine, late=late, soon=soon)
+    }
+    none = {"n": 0, "late": 0, "soon": 0}
+    mine_mql = found.get((Lead.Stage.MQL, False), none)
+    queue = found.get((Lead.Stage.MQL, True), none)
+    return {
+        "to-accept": mine_mql["n"],
+        "to-qualify": found.get((Lead.Stage.SAL, False), none)["n"],
+        "queue": queue["n"],
+        "overdue": mine_mql["late"] + queue["late"],
+        "at-risk": mine_mql["soon"] + queue["soon"],
+    }
+
+
 class InboxView(RoleRequiredMixin, TemplateView):
     """The rep's home: MQLs to accept or reject, accepted leads to qualify, the unassigned
     queue and what is overdue, each sorted by its SLA due time. Managers see every rep's, can
@@ -79,12 +125,9 @@ class InboxView(RoleRequiredMixin, TemplateView):
         # the list for 22 rows where it holds thousands and sorted them all.)
         scope = filterset.qs
         mine = Q(owner__isnull=False) if manager else Q(owner=user)
-        if not manager:
-            # A rep's tabs hold their own leads and the unassigned queue: count only those.
-            scope = scope.filter(Q(owner=user) | Q(owner__isnull=True))
-        base = scope.filter(stage__in=[Lead.Stage.MQL, Lead.Stage.SAL])
         mql, sal = Q(stage=Lead.Stage.MQL), Q(stage=Lead.Stage.SAL)
         late = Q(response_due_at__lt=now)
+        soon = Q(response_due_at__gte=now, response_due_at__lt=now + AT_RISK_WITHIN)
         sections = {
             "to-accept": ("New MQLs to accept or reject", mql & mine, ["response_due_at", "pk"]),
             "to-qualify": ("Accepted — to qualify", sal & mine, ["accepted_at", "pk"]),
@@ -96,25 +139,22 @@ class InboxView(RoleRequiredMixin, TemplateView):
             ),
         }
         if manager:
-            soon = Q(response_due_at__gte=now, response_due_at__lt=now + AT_RISK_WITHIN)
             sections["at-risk"] = ("About to breach", mql & soon, ["response_due_at", "pk"])
-        counts = base.aggregate(
-            **{key.replace("-", "_"): Count("pk", filter=q) for key, (_, q, _) in sections.items()}
-        )
+        counts = inbox_counts(scope, mine=mine, late=late, soon=soon)
         key = self.request.GET.get("section", "to-accept")
         if key not in sections:
             key = "to-accept"
         title, condition, order = sections[key]
         leads = scope.filter(condition).order_by(*order).values_list(*INBOX_ROW_FIELDS, named=True)
         paginator = Paginator(leads, INBOX_PAGE_SIZE)
-        paginator.count = counts[key.replace("-", "_")]  # already counted with the others
+        paginator.count = counts[key]  # already counted with the others
         page = paginator.get_page(self.request.GET.get("page"))
         clock = DueClock(now)
         rows = [(lead, clock.badge(lead)) for lead in page.object_list]
         context = super().get_context_data(**kwargs)
         context.update(
             filter=filterset,
-            tabs=[(k, label, counts[k.replace("-", "_")]) for k, (label, _, _) in sections.items()],
+            tabs=[(k, label, counts[k]) for k, (label, _, _) in sections.items()],
             section=key,
             section_title=title,
             rows=rows,

@@ -1,8 +1,12 @@
 """The busy pages draw their forms with crm/templatetags/fields.py: Bootstrap's markup with
 every label tied to its control, required marks, help and errors, and all text escaped."""
 
+import pytest
 from django import forms
 from django.template import Context, Template
+
+from campaigns.models import Campaign
+from tests.factories import CampaignFactory
 
 HOSTILE = '<script>alert("x")</script>'
 
@@ -78,3 +82,35 @@ def test_one_field_alone():
     html = _render(ExampleForm(), "form_field form.amount")
     assert html.startswith('<div id="div_id_amount" class="mb-3"><label for="id_amount"')
     assert "id_name" not in html
+
+
+def test_a_drop_down_is_drawn_again_when_its_choices_or_the_choice_change():
+    class Pick(forms.Form):
+        fruit = forms.ChoiceField(choices=[("a", "Apple"), ("b", "Banana")], required=False)
+
+    first = _render(Pick(), "form_field form.fruit")
+    assert _render(Pick(), "form_field form.fruit") == first
+    assert '<option value="a">Apple</option>' in first
+    picked = _render(Pick(data={"fruit": "b"}), "form_field form.fruit")
+    assert '<option value="b" selected>Banana</option>' in picked
+    assert '<option value="b">Banana</option>' not in picked
+    renamed = Pick()
+    renamed.fields["fruit"].choices = [("a", "Apricot"), ("b", "Banana")]
+    html = _render(renamed, "form_field form.fruit")
+    assert '<option value="a">Apricot</option>' in html
+    assert "Apple" not in html
+
+
+@pytest.mark.django_db
+def test_a_model_drop_down_reads_its_rows_once_without_counting_them(
+    django_assert_num_queries,
+):
+    CampaignFactory(name="Spring <launch>")
+
+    class Pick(forms.Form):
+        campaign = forms.ModelChoiceField(queryset=Campaign.objects.order_by("name"))
+
+    with django_assert_num_queries(1):
+        html = _render(Pick(), "form_field form.campaign")
+    assert "Spring &lt;launch&gt;</option>" in html
+    assert '<option value="" selected>---------</option>' in html

@@ -32,3 +32,35 @@ def test_forms_of_one_class_still_filter_and_validate_each_their_own_data():
     assert "owner" in refused.errors
     # The shared class's fields are copied per form: an error on one is not on the next.
     assert _filter(LeadFilter, {}).is_valid()
+
+
+def test_each_filterset_has_filters_and_fields_of_its_own():
+    first, second = _filter(LeadFilter, {"q": "ada"}), _filter(LeadFilter, {"q": "grace"})
+    # A filter with a method finds it on its own FilterSet, not on the class's or another's.
+    assert first.filters["q"] is not second.filters["q"]
+    assert first.filters["q"].parent is first
+    assert first.filters["q"].filter.f is first.filters["q"]
+    assert LeadFilter.base_filters["q"].filter.f is LeadFilter.base_filters["q"]
+    # What one form changes on its fields stays on that form.
+    mine, theirs = first.form.fields, second.form.fields
+    mine["stage"].widget.attrs["data-x"] = "1"
+    mine["stage"].error_messages["invalid_choice"] = "changed"
+    assert "data-x" not in theirs["stage"].widget.attrs
+    assert (
+        "data-x" not in LeadFilter(queryset=Lead.objects.none()).form.fields["stage"].widget.attrs
+    )
+    assert theirs["stage"].error_messages["invalid_choice"] != "changed"
+    # Each field's choices point back at that field (django-filter draws the empty choice
+    # from it), and the drop-downs read from the database are read for this form.
+    assert mine["stage"].choices.field is mine["stage"]
+    assert theirs["stage"].choices.field is theirs["stage"]
+    assert mine["stage"].widget is not theirs["stage"].widget
+    assert mine["campaign"].choices.choices is not theirs["campaign"].choices.choices
+
+
+def test_search_filters_each_their_own_words():
+    ada = LeadFactory(first_name="Ada", last_name="Lovelace", stage=Lead.Stage.MQL)
+    grace = LeadFactory(first_name="Grace", last_name="Hopper", stage=Lead.Stage.MQL)
+    first, second = _filter(LeadFilter, {"q": "lovelace"}), _filter(LeadFilter, {"q": "hopper"})
+    assert list(first.qs) == [ada]
+    assert list(second.qs) == [grace]

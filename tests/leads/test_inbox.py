@@ -1,10 +1,14 @@
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from leads.models import Lead
+from leads.views.inbox import inbox_tallies
+from tests.conftest import query_plan
 from tests.factories import CampaignFactory, LeadFactory, SLAFactory
 
 pytestmark = pytest.mark.django_db
@@ -54,6 +58,45 @@ def test_sections_hold_the_right_leads_sorted_by_due_time(client, rep, other_rep
     assert names(client, section="overdue") == ["Late"]
     tabs = {key: count for key, _, count in client.get(INBOX).context["tabs"]}
     assert tabs == {"to-accept": 3, "to-qualify": 1, "queue": 1, "overdue": 1}
+
+
+def test_tab_counts_add_the_queue_to_what_is_overdue_and_about_to_breach(
+    client, rep, other_rep, manager
+):
+    mql(rep, -dt.timedelta(hours=1))
+    mql(rep, dt.timedelta(minutes=30))
+    mql(other_rep, dt.timedelta(minutes=20))
+    mql(other_rep, -dt.timedelta(days=2))
+    mql(None, -dt.timedelta(hours=4))
+    mql(None, dt.timedelta(minutes=10))
+    mql(None, dt.timedelta(days=1))
+    LeadFactory(stage=Lead.Stage.SAL, owner=rep, accepted_at=timezone.now(), campaign=None)
+    LeadFactory(stage=Lead.Stage.SAL, owner=other_rep, accepted_at=timezone.now(), campaign=None)
+    LeadFactory(stage=Lead.Stage.SQL, owner=rep, campaign=None)
+
+    def tabs():
+        return {key: count for key, _, count in client.get(INBOX).context["tabs"]}
+
+    client.force_login(rep)
+    assert tabs() == {"to-accept": 2, "to-qualify": 1, "queue": 3, "overdue": 2}
+    client.force_login(manager)
+    assert tabs() == {"to-accept": 4, "to-qualify": 2, "queue": 3, "overdue": 3, "at-risk": 3}
+
+
+@pytest.mark.skipif(
+    connection.vendor != "sqlite",
+    reason="PostgreSQL plans a test-sized table its own way; bench/harness.py times it at scale",
+)
+def test_tab_counts_read_each_part_from_the_inbox_index(rep):
+    now = timezone.now()
+    tallies = inbox_tallies(
+        Lead.objects.all(),
+        mine=Q(owner=rep),
+        late=Q(response_due_at__lt=now),
+        soon=Q(response_due_at__gte=now),
+    )
+    plan = query_plan(tallies)
+    assert plan.count("COVERING INDEX lead_inbox_idx (stage=? AND owner_id=?)") == 2, plan
 
 
 def test_due_badges_count_working_hours(client, rep):

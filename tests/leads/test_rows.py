@@ -7,7 +7,9 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.timesince import timesince
 
+from crm.rows import Writer
 from leads import services
 from tests.factories import (
     AccountFactory,
@@ -50,6 +52,28 @@ def test_hostile_text_is_escaped_in_every_row(client, request, hostile_lead, who
     assert HOSTILE not in html
     assert ESCAPED in html
     assert reverse("leads:lead-detail", args=[hostile_lead.pk]) in html
+
+
+def test_the_inbox_says_how_long_leads_have_waited_as_timesince_would(client, rep):
+    now = timezone.now()
+    waited = now - dt.timedelta(days=3, hours=4, minutes=5)
+    accepted = now - dt.timedelta(minutes=59, seconds=30)
+    LeadFactory(stage="mql", owner=rep, mql_at=waited, response_due_at=now, campaign=None)
+    LeadFactory(stage="sal", owner=rep, mql_at=waited, accepted_at=accepted, campaign=None)
+    client.force_login(rep)
+    html = client.get(reverse("leads:inbox")).content.decode()
+    assert f">{timesince(waited)}</time>" in html
+    assert timesince(waited) == "3\xa0days, 4\xa0hours"
+    html = client.get(reverse("leads:inbox"), {"section": "to-qualify"}).content.decode()
+    assert f"accepted {timesince(accepted)} ago</span>" in html
+    assert "accepted 59\xa0minutes ago" in html
+
+
+def test_writer_since_is_timesince_for_any_span():
+    write, now = Writer(), timezone.now()
+    for seconds in [0, 59, 60, 3599, 3600, 86_399, 86_400, 40 * 86_400, 400 * 86_400]:
+        moment = now - dt.timedelta(seconds=seconds)
+        assert write.since(moment) == timesince(moment), seconds
 
 
 def test_a_lead_row_has_its_tick_box_link_badge_and_date(client, manager):
