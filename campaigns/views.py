@@ -15,11 +15,24 @@ from campaigns.forms import CampaignForm, SpendEntryForm
 from campaigns.models import Campaign, SpendEntry
 from campaigns.rows import campaign_rows
 from crm.audit import HistoryMixin
-from crm.db import sum_of
+from crm.db import BuiltOnce, sum_of
 from crm.listing import is_filtered
 from crm.pagination import CountedByTotalsMixin
 from crm.roles import Role, RoleRequiredMixin, role_required
 from reports.metrics import MONEY, campaign_figures
+
+_CAMPAIGNS_WITH_FIGURES = BuiltOnce(
+    lambda: (
+        Campaign.objects.select_related("owner")
+        .annotate(
+            spend=sum_of(SpendEntry.objects.all(), "amount", "campaign"),
+            # Kept by triggers on the lead table (CampaignTally): no counting here.
+            lead_count=Coalesce(F("tally__leads"), 0),
+            mql_count=Coalesce(F("tally__mqls"), 0),
+        )
+        .order_by("-start_date", "name")
+    )
+)
 
 
 class CampaignListView(RoleRequiredMixin, CountedByTotalsMixin, FilterView):
@@ -29,17 +42,7 @@ class CampaignListView(RoleRequiredMixin, CountedByTotalsMixin, FilterView):
     template_name = "campaigns/campaign_list.html"
 
     def get_queryset(self):
-        return (
-            Campaign.objects.visible_to(self.request.user)
-            .select_related("owner")
-            .annotate(
-                spend=sum_of(SpendEntry.objects.all(), "amount", "campaign"),
-                # Kept by triggers on the lead table (CampaignTally): no counting here.
-                lead_count=Coalesce(F("tally__leads"), 0),
-                mql_count=Coalesce(F("tally__mqls"), 0),
-            )
-            .order_by("-start_date", "name")
-        )
+        return _CAMPAIGNS_WITH_FIGURES().visible_to(self.request.user)
 
     def list_totals(self, queryset):
         # Over the list's own rows, which carry their tallies. (Not their spend: Django 5.2

@@ -16,7 +16,7 @@ from django.views.generic import CreateView, DetailView, FormView, TemplateView,
 from django_filters.views import FilterView
 
 from crm.audit import HistoryMixin
-from crm.db import count_of, sum_of
+from crm.db import BuiltOnce, count_of, sum_of
 from crm.errors import ConflictError, TransitionError
 from crm.listing import FilteredListMixin, is_filtered
 from crm.pagination import CountedByTotalsMixin, IdsFirstMixin
@@ -417,18 +417,19 @@ class StageProbabilityView(RoleRequiredMixin, FormView):
 # --- Accounts ---------------------------------------------------------------------------------
 
 
-def _accounts_with_figures(user):
-    return (
-        Account.objects.visible_to(user)
-        .select_related("owner")
-        .annotate(
-            won_revenue=sum_of(Opportunity.objects.won(), "amount", "account"),
-            open_pipeline=sum_of(Opportunity.objects.open(), "amount", "account"),
-            deal_count=count_of(Opportunity.objects.all(), "account"),
-            won_count=count_of(Opportunity.objects.won(), "account"),
-            contact_count=count_of(Lead.objects.all(), "account"),
-        )
+_ACCOUNTS_WITH_FIGURES = BuiltOnce(
+    lambda: Account.objects.select_related("owner").annotate(
+        won_revenue=sum_of(Opportunity.objects.won(), "amount", "account"),
+        open_pipeline=sum_of(Opportunity.objects.open(), "amount", "account"),
+        deal_count=count_of(Opportunity.objects.all(), "account"),
+        won_count=count_of(Opportunity.objects.won(), "account"),
+        contact_count=count_of(Lead.objects.all(), "account"),
     )
+)
+
+
+def _accounts_with_figures(user):
+    return _ACCOUNTS_WITH_FIGURES().visible_to(user)
 
 
 class AccountListView(RoleRequiredMixin, FilteredListMixin, CountedByTotalsMixin, FilterView):

@@ -18,7 +18,7 @@ from django.views.generic import (
 from django_filters.views import FilterView
 
 from crm.csvexport import stream_csv
-from crm.db import UtcText
+from crm.db import BuiltOnce, UtcText
 from crm.errors import TransitionError
 from crm.listing import FilteredListMixin
 from crm.pagination import KeysetPaginationMixin
@@ -166,6 +166,24 @@ def lead_bulk_send(request):
     return redirect(back_to(request, "leads:lead-list"))
 
 
+def _in_nurture():
+    """Leads in nurture with who sent each back and why (their last return), newest first."""
+    last_return = LeadTransition.objects.filter(
+        lead=OuterRef("pk"), to_stage=Lead.Stage.RECYCLED
+    ).order_by("-at", "-pk")
+    return (
+        Lead.objects.in_nurture()
+        .annotate(
+            returned_detail=Subquery(last_return.values("detail")[:1]),
+            returned_by=Subquery(last_return.values("actor__username")[:1]),
+        )
+        .order_by("-stage_changed_at", "-pk")
+    )
+
+
+_IN_NURTURE = BuiltOnce(_in_nurture)
+
+
 class NurtureView(RoleRequiredMixin, KeysetPaginationMixin, FilterView):
     """Leads sales sent back, with why and when, ready to be re-sent."""
 
@@ -176,17 +194,7 @@ class NurtureView(RoleRequiredMixin, KeysetPaginationMixin, FilterView):
     row_fields = NURTURE_ROW_FIELDS
 
     def get_queryset(self):
-        last_return = LeadTransition.objects.filter(
-            lead=OuterRef("pk"), to_stage=Lead.Stage.RECYCLED
-        ).order_by("-at", "-pk")
-        return (
-            Lead.objects.in_nurture()
-            .annotate(
-                returned_detail=Subquery(last_return.values("detail")[:1]),
-                returned_by=Subquery(last_return.values("actor__username")[:1]),
-            )
-            .order_by("-stage_changed_at", "-pk")
-        )
+        return _IN_NURTURE()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

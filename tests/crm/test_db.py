@@ -1,4 +1,5 @@
 import datetime as dt
+import threading
 import zlib
 from decimal import Decimal
 from types import SimpleNamespace
@@ -9,6 +10,7 @@ from django.db import connection, transaction
 from campaigns.models import Campaign
 from crm.db import (
     BULK_CHECKPOINT_PAGES,
+    BuiltOnce,
     Prepared,
     Row,
     allocate_pks,
@@ -203,3 +205,25 @@ def test_lowered_is_the_databases_own_lower_in_order():
     with connection.cursor() as cursor:
         cursor.execute("SELECT LOWER(%s)", ["İlker"])
         assert lowered(["İlker"]) == [cursor.fetchone()[0]]  # whatever this database makes of it
+
+
+def test_a_queryset_built_once_is_built_once_per_thread_and_copied_for_each_use():
+    built = []
+
+    def build():
+        built.append(threading.get_ident())
+        return Campaign.objects.order_by("name")
+
+    campaigns = BuiltOnce(build)
+    first, second = campaigns(), campaigns()
+    assert built == [threading.get_ident()]
+    assert first is not second
+    assert first.query is not second.query
+    narrowed = first.filter(name="Spring")
+    assert "Spring" not in str(second.query)
+    assert "Spring" in str(narrowed.query)
+    elsewhere = threading.Thread(target=campaigns)
+    elsewhere.start()
+    elsewhere.join()
+    assert len(built) == 2  # the other thread built its own
+    assert campaigns.queryset._result_cache is None  # never evaluated itself
