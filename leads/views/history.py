@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 from django_filters.views import FilterView
 
 from crm.csvexport import stream_csv
+from crm.db import BuiltOnce
 from crm.listing import is_filtered
 from crm.pagination import KeysetPaginationMixin
 from crm.roles import Role, RoleRequiredMixin, has_role, role_required
@@ -23,11 +24,7 @@ from leads.models import Activity, LeadTransition
 from leads.rows import ACTIVITY_ROW_FIELDS, HANDOFF_ROW_FIELDS, activity_rows, handoff_rows
 
 
-def handoffs_visible_to(user):
-    """Marketing and managers audit every handoff; a rep sees their own and their leads'."""
-    transitions = LeadTransition.objects.all()
-    if not has_role(user, Role.MARKETING):
-        transitions = transitions.filter(Q(actor=user) | Q(lead__owner=user))
+def _handoffs():
     previous = LeadTransition.objects.filter(lead=OuterRef("lead"), at__lt=OuterRef("at")).order_by(
         "-at", "-pk"
     )
@@ -35,9 +32,20 @@ def handoffs_visible_to(user):
     started = Coalesce(
         Subquery(previous.values("at")[:1], output_field=DateTimeField()), F("lead__created_at")
     )
-    return transitions.select_related("lead__campaign", "actor").annotate(
+    return LeadTransition.objects.select_related("lead__campaign", "actor").annotate(
         took=ExpressionWrapper(F("at") - started, output_field=DurationField())
     )
+
+
+_HANDOFFS = BuiltOnce(_handoffs)
+
+
+def handoffs_visible_to(user):
+    """Marketing and managers audit every handoff; a rep sees their own and their leads'."""
+    transitions = _HANDOFFS()
+    if not has_role(user, Role.MARKETING):
+        transitions = transitions.filter(Q(actor=user) | Q(lead__owner=user))
+    return transitions
 
 
 class HandoffListView(RoleRequiredMixin, KeysetPaginationMixin, FilterView):

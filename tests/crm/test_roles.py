@@ -119,3 +119,22 @@ def test_the_navbar_shows_only_what_the_role_may_use(client, request, who, shown
         assert f">{label}</a>" in nav
     for label in hidden:
         assert f">{label}</a>" not in nav
+
+
+@pytest.mark.parametrize(
+    ("url_name", "current"),
+    [("leads:lead-list", "Leads"), ("leads:proposal-list", "Pipeline"), ("reports:sla", "SLA")],
+)
+def test_the_navbar_marks_the_current_section_and_links_home_and_out(
+    client, manager, url_name, current
+):
+    client.force_login(manager)
+    html = client.get(reverse(url_name)).content.decode()
+    nav = html.split('aria-label="Main"')[1].split("</nav>")[0]
+    assert nav.count('aria-current="page"') == 1
+    marked = nav.split('class="nav-link active" aria-current="page"')[1].split("</a>")[0]
+    assert marked.endswith(f">{current}")
+    assert f'<a class="navbar-brand fw-semibold" href="{reverse("home")}">' in nav
+    assert f'href="{reverse("password_change")}"' in nav
+    assert f'<form method="post" action="{reverse("logout")}">' in nav
+    assert f'href="{reverse("admin:index")}">Admin</a>' in nav
