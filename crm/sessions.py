@@ -14,7 +14,8 @@ from django.utils import timezone
 
 @cache
 def _read_sql(vendor: str, model) -> str:
-    """(`vendor` keys the cache: names are quoted per engine.)"""
+    """The SELECT of a live session's data, by key and the time now. (`vendor` keys the cache:
+    names are quoted per engine.)"""
     meta = model._meta
     connection = connections[router.db_for_read(model)]
     q = connection.ops.quote_name
