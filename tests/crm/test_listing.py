@@ -1,8 +1,10 @@
 import pytest
+from django.http import QueryDict
 
+from crm.templatetags import listing as listing_tags
 from leads.filters import InboxFilter, LeadFilter
 from leads.models import Lead
-from tests.factories import LeadFactory, RepFactory
+from tests.factories import CampaignFactory, LeadFactory, RepFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -64,3 +66,53 @@ def test_search_filters_each_their_own_words():
     first, second = _filter(LeadFilter, {"q": "lovelace"}), _filter(LeadFilter, {"q": "hopper"})
     assert list(first.qs) == [ada]
     assert list(second.qs) == [grace]
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """Each filter bar actually written (not taken from those kept), as its form's data."""
+    listing_tags._FILTER_BARS.clear()
+    written = []
+    real = listing_tags.form_html
+
+    def counting(form, **kwargs):
+        written.append(dict(form.data))
+        return real(form, **kwargs)
+
+    monkeypatch.setattr(listing_tags, "form_html", counting)
+    return written
+
+
+def _bar(data):
+    return listing_tags.filter_fields(_filter(LeadFilter, QueryDict(data)).form)
+
+
+def test_a_filter_bar_is_written_once_for_the_same_values_and_choices(drawn):
+    campaign = CampaignFactory(name="Spring launch")
+    first = _bar("")
+    assert _bar("") == first
+    assert _bar("after=abc&page=2") == first  # a cursor is not a filter
+    assert len(drawn) == 1
+    assert ">Spring launch</option>" in first
+    chosen = _bar(f"campaign={campaign.pk}")
+    assert f'<option value="{campaign.pk}" selected>Spring launch</option>' in chosen
+    assert len(drawn) == 2
+
+
+def test_a_filter_bar_is_written_again_when_its_choices_change(drawn):
+    campaign = CampaignFactory(name="Spring launch")
+    _bar(f"campaign={campaign.pk}")
+    campaign.name = "Summer launch"
+    campaign.save()
+    html = _bar(f"campaign={campaign.pk}")
+    assert f'<option value="{campaign.pk}" selected>Summer launch</option>' in html
+    assert "Spring launch" not in html
+    assert len(drawn) == 2
+
+
+def test_a_kept_filter_bar_still_shows_its_errors(drawn):
+    first = _bar("score_min=lots")
+    assert "Enter a number." in first
+    assert 'value="lots"' in first
+    assert _bar("score_min=lots") == first
+    assert len(drawn) == 1
