@@ -153,13 +153,17 @@ def _source(field, sample, vendor: str, now):
         return "pk", None, adapt
     if field.is_relation and not hasattr(sample, field.attname):
         return field.name, None, (lambda v, a=adapt: a(_pk_of(v))) if adapt else _pk_of
-    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+    if _auto_now(field):
         return (
             field.attname,
             None,
             (lambda v, a=adapt: a(v or now)) if adapt else (lambda v: v or now),
         )
     return field.attname, field.get_default(), adapt
+
+
+def _auto_now(field) -> bool:
+    return getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
 
 
 def _pk_of(related):
@@ -183,11 +187,15 @@ def _values(rows: list, fields, vendor: str) -> list:
     defaults = {name: default for name, default, _ in sources}
     pick = itemgetter(*(name for name, _, _ in sources))
     converts = [(i, convert) for i, (_, _, convert) in enumerate(sources) if convert]
+    # Converters turn None into None, but for auto-now fields (None becomes now).
+    fills = {i for i, field in enumerate(fields) if _auto_now(field)}
     values = []
     for row in rows:
         cells = list(pick({**defaults, **row.__dict__}))
         for i, convert in converts:
-            cells[i] = convert(cells[i])
+            # Most of a new lead's dates are empty: no call for those.
+            if cells[i] is not None or i in fills:
+                cells[i] = convert(cells[i])
         values.append(cells)
     return values
 

@@ -349,6 +349,8 @@ def address_key(address: str) -> str:
     """What the spellings of one address share whatever their case: casefolded, with accents'
     combining marks dropped. Looser than any database's LOWER(), so a row never misses the lead
     the unique index holds for its address ("İlker" and "ilker" are one on PostgreSQL)."""
+    if address.isascii():
+        return address.lower()  # the same, a tenth of the time
     decomposed = unicodedata.normalize("NFKD", address.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 

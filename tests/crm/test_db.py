@@ -47,7 +47,9 @@ def test_bulk_insert_round_trips_every_kind_of_value(rep, sla, make):
             stage="mql",
             score=-5,
             mql_at=WHEN,
+            accepted_at=None,  # an empty date stays empty
             created_at=WHEN,
+            updated_at=None,  # an empty auto-now date is filled in
         )
         bulk_insert(Lead, [lead])
         (transition_pk,) = allocate_pks(LeadTransition, 1)
@@ -72,6 +74,7 @@ def test_bulk_insert_round_trips_every_kind_of_value(rep, sla, make):
     assert stored.mql_at == WHEN
     assert stored.created_at == WHEN
     assert stored.updated_at is not None  # auto_now filled in
+    assert stored.accepted_at is None
     assert stored.phone == ""  # a field the row lacked takes its default
     transition = stored.transitions.get()
     assert transition.qualification == {"score": -5, "rules": ["ä", 1.5]}

@@ -1,6 +1,7 @@
 """Lead search (leads/search.py): the same answers on SQLite (FTS5) and PostgreSQL (pg_trgm)."""
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -99,3 +100,33 @@ def test_the_lead_list_search_lists_matches_newest_first(client, manager, people
     assert [lead.first_name for lead in response.context["lead_list"]] == ["Joan", "Alan"]
     sorted_by_name = client.get(reverse("leads:lead-list"), {"q": "bletchley", "ordering": "name"})
     assert [lead.last_name for lead in sorted_by_name.context["lead_list"]] == ["Clarke", "Turing"]
+
+
+def test_every_letter_is_folded_not_only_ascii_ones(people):
+    LeadFactory(first_name="Émile", last_name="Zola", email="ez@paris.example", company="")
+    assert found("CAFÉ") == ["Renée"]
+    assert found("RENÉE") == ["Renée"]
+    assert found("émile") == ["Émile"]
+    assert found("ÉMILE zola") == ["Émile"]
+
+
+def test_a_word_must_appear_whole_not_only_its_trigrams(people):
+    # Every trigram of "abcde" is somewhere in this lead, but the word itself is not.
+    LeadFactory(first_name="Abcd", last_name="Xbcde", email="x@y.example", company="")
+    LeadFactory(first_name="Abcde", last_name="Whole", email="w@y.example", company="")
+    assert found("abcde") == ["Abcde"]
+    assert found("bcde") == ["Abcd", "Abcde"]  # "xbcde" holds it too
+    assert found("cdx") == []
+
+
+def test_the_sqlite_index_keeps_rows_not_positions():
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL's index is pg_trgm's")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sql FROM sqlite_master WHERE name = 'leads_lead_search'")
+        (definition,) = cursor.fetchone()
+        cursor.execute("SELECT k, v FROM leads_lead_search_config")
+        config = dict(cursor.fetchall())
+    assert "detail=none" in definition
+    assert "columnsize=0" in definition
+    assert config["automerge"] == 16
