@@ -20,6 +20,7 @@ from crm.db import (
     hold_lock,
     lowered,
     sum_of,
+    unmapped_reads,
 )
 from leads.models import Account, Lead, LeadTransition, Opportunity
 from reports.models import ServiceLevelAgreement
@@ -230,3 +231,25 @@ def test_a_queryset_built_once_is_built_once_per_thread_and_copied_for_each_use(
     elsewhere.join()
     assert len(built) == 2  # the other thread built its own
     assert campaigns.queryset._result_cache is None  # never evaluated itself
+
+
+def test_unmapped_reads_read_through_the_page_cache_and_map_again_after(tmp_path, settings):
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL maps nothing")
+    from django.db.backends.sqlite3.base import DatabaseWrapper
+
+    database = DatabaseWrapper({**settings.DATABASES["default"], "NAME": str(tmp_path / "x.db")})
+    try:
+
+        def mapped():
+            with database.cursor() as cursor:
+                cursor.execute("PRAGMA mmap_size")
+                return cursor.fetchone()[0]
+
+        with database.cursor() as cursor:
+            cursor.execute("PRAGMA mmap_size = 1048576")
+        with unmapped_reads(database):
+            assert mapped() == 0
+        assert mapped() == 1048576
+    finally:
+        database.close()
