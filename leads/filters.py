@@ -25,6 +25,7 @@ from leads.models import (
     Proposal,
     RejectReason,
 )
+from leads.models.deals import visible_owner
 
 DATE = DateInput()
 # Why sales sent a lead back: rejected MQLs and recycled SALs or SQLs.
@@ -289,6 +290,23 @@ class DealAttributesFilter(FilterSet):
 
     def by_account(self, queryset, name, value):
         return by_account_name(queryset, value, "account")
+
+    def tallied_owner(self, user) -> tuple[bool, int | None]:
+        """(True, whose deals) when the deals `user` sees are narrowed by owner and stage
+        alone, so the pipeline tally (PipelineTally) holds their figures: whose deals is an
+        owner's id, or None for everyone's. (False, None) when any other filter is set."""
+        data = self.form.cleaned_data if self.is_bound and self.form.is_valid() else {}
+        if any(value not in (None, "") for name, value in data.items() if name not in TALLIED):
+            return False, None
+        owner = visible_owner(user)
+        chosen = data.get("owner")
+        if chosen:
+            owner = int(chosen) if owner is None or owner == int(chosen) else 0
+        return True, owner
+
+
+# The filters the pipeline tally can answer for; `ordering` only sorts.
+TALLIED = frozenset({"owner", "stage", "ordering"})
 
 
 class BoardFilter(DealAttributesFilter):

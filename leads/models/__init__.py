@@ -10,6 +10,7 @@ from leads.models.deals import (
     OpportunityQuerySet,
     OpportunityStage,
     OpportunityStageChange,
+    PipelineTally,
     StageProbability,
 )
 from leads.models.intake import AssignmentCursor, FormSubmission, LeadImport, ScoringRule, SlaBreach
@@ -52,6 +53,7 @@ __all__ = [
     "OpportunityQuerySet",
     "OpportunityStage",
     "OpportunityStageChange",
+    "PipelineTally",
     "Proposal",
     "ProposalLine",
     "ProposalQuerySet",

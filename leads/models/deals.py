@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connections, models, router, transaction
 from django.db.models import ExpressionWrapper, F, Q, Value
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
@@ -79,14 +79,21 @@ class Account(TimeStampedModel):
         return self.customer_since is not None
 
 
+def visible_owner(user) -> int | None:
+    """Whose deals `user` reads: everyone's (None) for managers and marketers, their own (their
+    id) for a rep, nobody's (0, no user's id) for anyone else."""
+    if has_role(user, Role.MARKETING):
+        return None
+    return user.pk if is_rep(user) else 0
+
+
 class OpportunityQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Managers and marketers read every deal; a rep reads their own."""
-        if has_role(user, Role.MARKETING):
+        owner = visible_owner(user)
+        if owner is None:
             return self
-        if is_rep(user):
-            return self.filter(owner=user)
-        return self.none()
+        return self.filter(owner_id=owner) if owner else self.none()
 
     def open(self):
         # A list of the open stages, not "not closed": the index ranges over the four.
@@ -400,3 +407,71 @@ class StageProbability(models.Model):
             return Opportunity.DEFAULT_PROBABILITY[stage]
         row = cls.objects.filter(stage=stage).values_list("probability", flat=True).first()
         return Opportunity.DEFAULT_PROBABILITY[stage] if row is None else row
+
+
+# --- The pipeline tally -------------------------------------------------------------------------
+
+
+class PipelineTally(models.Model):
+    """How many deals each rep has in each stage, and their amount and weighted amount, kept by
+    triggers on the deal table (migration 0035) — so every way a deal is written counts: a
+    form, a move on the board, an import's bulk insert, a bulk update, a delete.
+
+    The deal list's totals and the board's column figures read a few of these rows where they
+    summed every open deal (3–6 ms a page at fourteen thousand open deals). Money is kept in
+    whole cents, and the weighted amount as cents × percent, so sums never drift by rounding.
+    Only lists narrowed by owner and stage alone can be read from it (`figures`); any other
+    filter sums the deals themselves."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    stage = models.CharField(max_length=12, choices=OpportunityStage.choices)
+    deals = models.IntegerField(default=0)
+    amount_cents = models.BigIntegerField(default=0)
+    weighted_cents_percent = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "stage"], name="pipeline_tally_owner_stage")
+        ]
+
+    def __str__(self):
+        return f"{self.owner_id} {self.stage}: {self.deals} deals"
+
+    @staticmethod
+    def _sums(stages, owner_id: int | None) -> list[tuple[str, int, int, int]]:
+        """(stage, deals, cents, cents × percent) for `stages`, of one owner's deals or, with
+        `owner_id` None, everyone's. One short query written by hand: the ORM's aggregate()
+        costs a millisecond of Python, the query a tenth of that."""
+        stages = [str(stage) for stage in stages]
+        placeholders = ", ".join(["%s"] * len(stages))
+        sql = (
+            "SELECT stage, SUM(deals), SUM(amount_cents), SUM(weighted_cents_percent) "
+            f"FROM leads_pipelinetally WHERE stage IN ({placeholders})"
+        )
+        params: list = stages
+        if owner_id is not None:
+            sql += " AND owner_id = %s"
+            params = [*stages, owner_id]
+        with connections[router.db_for_read(PipelineTally)].cursor() as cursor:
+            cursor.execute(sql + " GROUP BY stage", params)
+            return [(stage, int(n), int(c), int(w)) for stage, n, c, w in cursor.fetchall() if n]
+
+    @staticmethod
+    def _figures(count: int, cents: int, weighted: int) -> dict:
+        return {
+            "count": count,
+            "amount": to_cents(Decimal(cents) / 100),
+            "weighted": to_cents(Decimal(weighted) / 10000),
+        }
+
+    @classmethod
+    def by_stage(cls, stages, owner_id: int | None = None) -> dict[str, dict]:
+        """{stage: {"count", "amount", "weighted"}} for the stages among `stages` that have
+        deals: what the board sums per column."""
+        return {stage: cls._figures(*sums) for stage, *sums in cls._sums(stages, owner_id)}
+
+    @classmethod
+    def totals(cls, stages, owner_id: int | None = None) -> dict:
+        """What OpportunityQuerySet.totals() gives for the deals in `stages`."""
+        rows = cls._sums(stages, owner_id)
+        return cls._figures(*(sum(row[i] for row in rows) for i in (1, 2, 3)))

@@ -40,6 +40,7 @@ from leads.models import (
     Account,
     Lead,
     Opportunity,
+    PipelineTally,
     StageProbability,
     to_cents,
 )
@@ -76,21 +77,26 @@ class PipelineBoardView(RoleRequiredMixin, TemplateView):
         user = self.request.user
         base = Opportunity.objects.visible_to(user).open()
         filterset, deals = _filtered(self.request, BoardFilter, base)
-        # Annotation names must not shadow the `amount` column that WEIGHTED_TOTAL reads.
-        totals = {
-            row["stage"]: {
-                "count": row["n"],
-                "amount": row["total"],
-                "weighted": to_cents(row["total_weighted"]),
+        tallied, owner = filterset.tallied_owner(user)
+        if tallied:
+            # Narrowed by owner alone (or not at all): the pipeline tally has the figures.
+            totals = PipelineTally.by_stage(Opportunity.OPEN_STAGES, owner)
+        else:
+            # Annotation names must not shadow the `amount` column that WEIGHTED_TOTAL reads.
+            totals = {
+                row["stage"]: {
+                    "count": row["n"],
+                    "amount": to_cents(row["total"]),
+                    "weighted": to_cents(row["total_weighted"]),
+                }
+                for row in deals.order_by()
+                .values("stage")
+                .annotate(
+                    n=Count("pk"),
+                    total=Coalesce(Sum("amount"), 0, output_field=MONEY),
+                    total_weighted=Coalesce(WEIGHTED_TOTAL, 0, output_field=MONEY),
+                )
             }
-            for row in deals.order_by()
-            .values("stage")
-            .annotate(
-                n=Count("pk"),
-                total=Coalesce(Sum("amount"), 0, output_field=MONEY),
-                total_weighted=Coalesce(WEIGHTED_TOTAL, 0, output_field=MONEY),
-            )
-        }
         cards = defaultdict(list)
         stages = Opportunity.OPEN_STAGES
         # Each column's first cards in one query: the ids of each stage's first cards, read in
@@ -169,7 +175,13 @@ class OpportunityListView(RoleRequiredMixin, FilteredListMixin, IdsFirstMixin, F
         return Opportunity.objects.filter(pk__in=ids).values_list(*DEAL_ROW_FIELDS, named=True)
 
     def list_totals(self, queryset):
-        return queryset.totals()
+        tallied, owner = self.filterset.tallied_owner(self.request.user)
+        if not (tallied and self.filterset.is_valid()):
+            return queryset.totals()
+        # Narrowed by owner and stage alone (or not at all): the pipeline tally has them.
+        stage = self.filterset.form.cleaned_data.get("stage")
+        stages = {"": Opportunity.OPEN_STAGES, "all": Opportunity.Stage.values}.get(stage, [stage])
+        return PipelineTally.totals(stages, owner)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
