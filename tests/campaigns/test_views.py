@@ -81,7 +81,13 @@ def test_campaign_list_filters_and_searches(client, marketer):
     assert names(q="spring") == ["Spring mailing", "Spring webinar"]
     assert names(channel="webinar", status="completed") == ["Autumn webinar"]
     assert names(q="nothing like it") == []
-    assert "No campaign matches these filters" in client.get(LIST, {"q": "zzz"}).content.decode()
+    empty = client.get(LIST, {"q": "zzz"}).content.decode()
+    # One line of text with its link: a card is a flex column, which would stack them.
+    assert (
+        '<div class="card card-body d-block text-center text-body-secondary">'
+        "No campaign matches these filters. "
+        f'<a href="{LIST}">Clear them</a>.</div>'
+    ) in empty
 
 
 def test_campaign_list_filters_by_owner_among_marketers_and_managers(
