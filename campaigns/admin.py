@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from campaigns.models import Campaign, CampaignTally, SpendEntry
+from crm.admin import ReadOnlyAdmin
 
 
 class SpendEntryInline(admin.TabularInline):
@@ -41,18 +42,9 @@ class SpendEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(CampaignTally)
-class CampaignTallyAdmin(admin.ModelAdmin):
-    """Read only: the database's triggers keep these counts (migration campaigns 0003)."""
+class CampaignTallyAdmin(ReadOnlyAdmin):
+    """The database's triggers keep these counts (migration campaigns 0003)."""
 
     list_display = ["campaign", "leads", "mqls"]
     search_fields = ["campaign__name"]
     list_select_related = ["campaign"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

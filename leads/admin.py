@@ -191,19 +191,10 @@ class StageProbabilityAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PipelineTally)
-class PipelineTallyAdmin(admin.ModelAdmin):
-    """Read only: the database's triggers keep these figures (migration leads 0035)."""
+class PipelineTallyAdmin(ReadOnlyAdmin):
+    """The database's triggers keep these figures (migration leads 0035)."""
 
     list_display = ["owner", "stage", "deals", "amount_cents", "weighted_cents_percent"]
     list_filter = ["stage"]
     search_fields = ["owner__username"]
     list_select_related = ["owner"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
