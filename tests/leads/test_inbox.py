@@ -206,3 +206,32 @@ def test_bulk_without_an_action_or_leads_says_so(client, rep):
         "Tick the leads first."
         in client.post(BULK, {"action": "accept"}, follow=True).content.decode()
     )
+
+
+def test_the_overdue_tab_reads_its_rows_in_order_from_the_due_index(rep, other_rep):
+    # Many MQLs due at one time (the working-hours clock starts overnight leads together), the
+    # rep's, another rep's and the queue's: the first page needs no sort of all of them.
+    due = timezone.now() - dt.timedelta(hours=2)
+    for owner in (rep, other_rep, None) * 20:
+        LeadFactory(
+            stage=Lead.Stage.MQL,
+            owner=owner,
+            mql_at=due - dt.timedelta(hours=4),
+            response_due_at=due,
+            campaign=None,
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    overdue = (
+        Lead.objects.filter(
+            Q(stage=Lead.Stage.MQL),
+            Q(response_due_at__lt=timezone.now()),
+            Q(owner=rep) | Q(owner__isnull=True),
+        )
+        .order_by("response_due_at", "pk")
+        .values_list("pk")[:25]
+    )
+    plan = query_plan(overdue)
+    assert "lead_due_idx" in plan, plan
+    assert "Sort" not in plan, plan  # PostgreSQL's (incremental) sort
+    assert "TEMP B-TREE" not in plan, plan  # SQLite's
