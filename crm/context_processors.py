@@ -118,7 +118,6 @@ def roles(request):
         "user_is_manager": manager,
         "user_is_marketer": can["marketer"],
         "user_is_rep": can["rep"],
-        "nav_links": links,
         "nav_html": _nav_html(links),
         "site_urls": {key: urls[key] for key in SITE_URLS},
     }

@@ -38,17 +38,16 @@ class SearchDocument(Func):
         super().__init__(*(F(prefix + name) for name in SEARCHED))
 
 
-class LoweredDocument(Func):
+# SQLite's Python-written lower(), registered on every connection (add_sqlite_functions).
+LOWER_FUNCTION = "handoff_lower"
+
+
+class LoweredDocument(SearchDocument):
     """SQLite: the four fields joined as SearchDocument joins them, lower-cased by Python
     (`handoff_lower`): SQLite's own LOWER() and LIKE fold ASCII letters only, while the trigram
     index folds every letter ("CAFÉ" finds "café")."""
 
-    function = "handoff_lower"
-    arg_joiner = " || ' ' || "
-    output_field = TextField()
-
-    def __init__(self, prefix: str = ""):
-        super().__init__(*(F(prefix + name) for name in SEARCHED))
+    template = f"{LOWER_FUNCTION}(%(expressions)s)"
 
 
 def _lower(text):
@@ -58,14 +57,12 @@ def _lower(text):
 def add_sqlite_functions(sender, connection, **kwargs) -> None:
     """Give every new SQLite connection `handoff_lower` (connected in LeadsConfig.ready)."""
     if connection.vendor == "sqlite":
-        connection.connection.create_function(
-            LoweredDocument.function, 1, _lower, deterministic=True
-        )
+        connection.connection.create_function(LOWER_FUNCTION, 1, _lower, deterministic=True)
 
 
 def trigrams(word: str) -> list[str]:
-    """The word's distinct three-letter pieces, in order."""
-    return list(dict.fromkeys(word[i : i + TRIGRAM] for i in range(len(word) - TRIGRAM + 1)))
+    """The word's three-letter pieces, in order."""
+    return [word[i : i + TRIGRAM] for i in range(len(word) - TRIGRAM + 1)]
 
 
 def words_of(text: str) -> list[str]:
@@ -102,7 +99,7 @@ def matching(queryset: QuerySet, text: str, *, lead: str = "") -> QuerySet:
             queryset = queryset.filter(search_document__contains=word.upper())
     elif indexed and vendor == "sqlite":
         # The leads holding every trigram of every word (in any order, in any of the fields),
-        # then those where each word appears whole.
+        # then those where each word appears whole. (Each piece once: dict.fromkeys.)
         pieces = dict.fromkeys(piece for word in indexed for piece in trigrams(word))
         query = " AND ".join(_fts_string(piece) for piece in pieces)
         ids = RawSQL(

@@ -420,8 +420,8 @@ class PipelineTally(models.Model):
     The deal list's totals and the board's column figures read a few of these rows where they
     summed every open deal (3–6 ms a page at fourteen thousand open deals). Money is kept in
     whole cents, and the weighted amount as cents × percent, so sums never drift by rounding.
-    Only lists narrowed by owner and stage alone can be read from it (`figures`); any other
-    filter sums the deals themselves."""
+    Only lists narrowed by owner and stage alone can be read from it
+    (DealAttributesFilter.tallied_owner); any other filter sums the deals themselves."""
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     stage = models.CharField(max_length=12, choices=OpportunityStage.choices)
