@@ -5,6 +5,7 @@ from django.contrib.messages.views import SuccessMessageMixin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Sum
 from django.db.models.functions import Coalesce
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, DetailView, UpdateView
@@ -15,10 +16,11 @@ from campaigns.forms import CampaignForm, SpendEntryForm
 from campaigns.models import Campaign, SpendEntry
 from campaigns.rows import campaign_rows
 from crm.audit import HistoryMixin
-from crm.db import BuiltOnce, sum_of
+from crm.db import BuiltOnce, Compiled, sum_of
 from crm.listing import is_filtered
 from crm.pagination import CountedByTotalsMixin
 from crm.roles import Role, RoleRequiredMixin, role_required
+from leads.models import Lead
 from reports.metrics import MONEY, campaign_figures
 
 _CAMPAIGNS_WITH_FIGURES = BuiltOnce(
@@ -94,6 +96,24 @@ class CampaignUpdateView(RoleRequiredMixin, SuccessMessageMixin, UpdateView):
         return super().get_context_data(saved=self.saved, **kwargs)
 
 
+# A campaign page's reads, compiled once (crm.db.Compiled).
+_CAMPAIGN = Compiled(lambda slug: Campaign.objects.filter(slug=slug).select_related("owner"), str)
+_SPEND_ENTRIES = Compiled(
+    lambda campaign: SpendEntry.objects.filter(campaign_id=campaign).select_related("created_by")[
+        :20
+    ],
+    int,
+)
+_RECENT_LEADS = Compiled(
+    lambda campaign: (
+        Lead.objects.filter(campaign_id=campaign)
+        .select_related("owner")
+        .order_by("-created_at", "-pk")[:20]
+    ),
+    int,
+)
+
+
 class CampaignDetailView(RoleRequiredMixin, HistoryMixin, DetailView):
     """The campaign's figures for everyone; marketers also record spend here (POST)."""
 
@@ -117,6 +137,14 @@ class CampaignDetailView(RoleRequiredMixin, HistoryMixin, DetailView):
     def get_queryset(self):
         return Campaign.objects.visible_to(self.request.user).select_related("owner")
 
+    def get_object(self, queryset=None):
+        """The campaign, as `get_queryset` would find it (every role that may open the page
+        reads every campaign), read by a compiled query."""
+        found = _CAMPAIGN(self.kwargs["slug"])
+        if not found:
+            raise Http404("No campaign here.")
+        return found[0]
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         campaign = self.object
@@ -127,8 +155,8 @@ class CampaignDetailView(RoleRequiredMixin, HistoryMixin, DetailView):
             spend=spend,
             budget_used=min(100, round(spend / campaign.budget * 100)) if campaign.budget else None,
             over_budget=spend > campaign.budget,
-            spend_entries=campaign.spend_entries.select_related("created_by")[:20],
-            recent_leads=campaign.leads.select_related("owner").order_by("-created_at", "-pk")[:20],
+            spend_entries=_SPEND_ENTRIES(campaign.pk),
+            recent_leads=_RECENT_LEADS(campaign.pk),
             can_edit=campaign.can_be_edited_by(self.request.user),
         )
         context.setdefault("spend_form", SpendEntryForm())

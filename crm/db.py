@@ -1,5 +1,6 @@
 """Query helpers shared by the apps' list and report pages."""
 
+import datetime as dt
 import json
 import threading
 import zlib
@@ -12,6 +13,13 @@ from types import SimpleNamespace
 from django.db import connections, models, router
 from django.db.models import Count, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.db.models.query import (
+    FlatValuesListIterable,
+    ModelIterable,
+    NamedValuesListIterable,
+    ValuesIterable,
+    ValuesListIterable,
+)
 from django.utils import timezone as dj_timezone
 
 UTC = dt_timezone.utc
@@ -98,6 +106,133 @@ class BuiltOnce(threading.local):
         if self.queryset is None:
             self.queryset = self.build()
         return self.queryset.all()
+
+
+_COMPILABLE = {
+    ModelIterable,
+    ValuesListIterable,
+    NamedValuesListIterable,
+    FlatValuesListIterable,
+    ValuesIterable,
+}
+
+
+def _stand_in(kind: type, index: int):
+    """What a compiled query's `index`-th value is while it compiles: unlike any value a query
+    holds, and recognisable when a build derived another value from it (`_derived_from`)."""
+    if kind is int:
+        return _STAND_IN_INT + index  # within any integer column's range
+    if kind is str:
+        return f"{_STAND_IN_TEXT}{index}\x00"
+    if kind is dt.datetime:
+        return dt.datetime(_STAND_IN_YEAR, 6, 15, 12, 0, index, 123_456, tzinfo=UTC)
+    if kind is dt.date:
+        return dt.date(_STAND_IN_YEAR, 6, 1 + index)
+    raise TypeError(f"a compiled query takes int, str, date or datetime values, not {kind}")
+
+
+_STAND_IN_INT, _STAND_IN_TEXT, _STAND_IN_YEAR = 2_000_000_000, "\x00compiled value ", 2999
+
+
+def _derived_from_stand_in(param) -> bool:
+    """Whether a parameter looks made from a stand-in (a time two hours after it, a LIKE
+    pattern around it): the build computed with a value, which would be compiled in."""
+    if isinstance(param, bool):
+        return False
+    if isinstance(param, int):
+        return abs(param - _STAND_IN_INT) < 1_000_000
+    if isinstance(param, str):
+        return _STAND_IN_TEXT in param or param.startswith(f"{_STAND_IN_YEAR}-")
+    if isinstance(param, dt.date):
+        return param.year == _STAND_IN_YEAR
+    return False
+
+
+def _same(param, expected) -> bool:
+    """Whether a compiled parameter is a stand-in as `_as_parameter` gives it (an int may come
+    wrapped in a subclass of int)."""
+    if isinstance(param, bool) or isinstance(expected, bool):
+        return False
+    if isinstance(expected, int):
+        return isinstance(param, int) and param == expected
+    return type(param) is type(expected) and param == expected
+
+
+def _as_parameter(kind: type, value, connection):
+    """`value` as the ORM would pass it to the database, for a column of its kind."""
+    if kind is dt.datetime:
+        if not isinstance(value, dt.datetime):
+            raise TypeError(f"expected a datetime, not {value!r}")
+        return connection.ops.adapt_datetimefield_value(value)
+    if kind is dt.date:
+        if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+            raise TypeError(f"expected a date, not {value!r}")
+        return connection.ops.adapt_datefield_value(value)
+    if not isinstance(value, kind) or isinstance(value, bool):
+        # None especially: `owner=None` is IS NULL, another statement than `owner = %s`.
+        raise TypeError(f"expected {kind.__name__}, not {value!r}")
+    return value
+
+
+class Compiled(threading.local):
+    """A query of one fixed shape whose only inputs are a few values (an id, the time), compiled
+    to SQL once per process thread, then run with each request's values and read back by
+    Django's own iterables: model instances (select_related included), values or values_list
+    rows, exactly as the queryset would give them.
+
+    On a lead's page the database answered its five queries in 0.3 ms; building and compiling
+    them cost the ORM 3 ms, a third of the page. The ORM stays the one place a query is written.
+
+    `build(*values)` returns the queryset. It is called once, with stand-ins for the values
+    (`kinds` says which: int, str, date or datetime), so it may only hand them to filters as
+    they are: a parameter computed from one (a time plus two hours, a LIKE pattern) is
+    refused on compiling, and a value that would change the statement (None, a list) on each
+    call. A build may leave a value unused. No prefetch_related. Each thread keeps its own
+    compiled query, as `BuiltOnce` does."""
+
+    def __init__(self, build, *kinds: type):
+        self.build = build
+        self.kinds = kinds
+        self.compiled = None
+
+    def _compile(self):
+        stand_ins = [_stand_in(kind, index) for index, kind in enumerate(self.kinds)]
+        queryset = self.build(*stand_ins)
+        if queryset._iterable_class not in _COMPILABLE or queryset._prefetch_related_lookups:
+            raise ValueError("a compiled query reads models, values or values_list rows only")
+        connection = connections[queryset.db]
+        compiler = queryset.query.get_compiler(using=queryset.db)
+        sql, params = compiler.as_sql()
+        expected = {
+            index: _as_parameter(kind, stand_in, connection)
+            for index, (kind, stand_in) in enumerate(zip(self.kinds, stand_ins, strict=True))
+        }
+        slots = []
+        for position, param in enumerate(params):
+            index = next((i for i, e in expected.items() if _same(param, e)), None)
+            if index is not None:
+                # As the ORM wrapped it: psycopg's Int8 for a big integer column, say.
+                wrap = None if type(param) is type(expected[index]) else type(param)
+                slots.append((position, index, wrap))
+            elif _derived_from_stand_in(param):
+                raise ValueError(f"{queryset.query} holds {param!r}, computed from a value")
+        # The queryset is never chained or evaluated as such: its iterable asks its query for
+        # a compiler, and gets this one, which answers with the SQL and this call's values.
+        queryset.query.get_compiler = lambda *args, **kwargs: compiler
+        return queryset, compiler, connection, sql, tuple(params), slots
+
+    def __call__(self, *values) -> list:
+        if len(values) != len(self.kinds):
+            raise TypeError(f"expected {len(self.kinds)} values, got {len(values)}")
+        if self.compiled is None:
+            self.compiled = self._compile()
+        queryset, compiler, connection, sql, params, slots = self.compiled
+        given = [_as_parameter(k, v, connection) for k, v in zip(self.kinds, values, strict=True)]
+        run = list(params)
+        for position, index, wrap in slots:
+            run[position] = given[index] if wrap is None else wrap(given[index])
+        compiler.as_sql = lambda *args, **kwargs: (sql, run)
+        return list(queryset._iterable_class(queryset))
 
 
 class UtcText(models.Func):

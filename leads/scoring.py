@@ -4,6 +4,7 @@ rescoring every lead in bulk after a rule changes."""
 
 from django.db.models import Case, IntegerField, Q, Value, When
 
+from crm.db import Compiled
 from leads.models import CompanySize, ScoringRule
 
 Field = ScoringRule.Field
@@ -11,8 +12,11 @@ Condition = ScoringRule.Condition
 SIZE_ORDER = list(CompanySize.values)  # smallest to largest
 
 
+_ACTIVE_RULES = Compiled(lambda: ScoringRule.objects.filter(is_active=True).order_by("pk"))
+
+
 def active_rules() -> list[ScoringRule]:
-    return list(ScoringRule.objects.filter(is_active=True).order_by("pk"))
+    return _ACTIVE_RULES()
 
 
 def rule_values(rule: ScoringRule) -> list[str]:

@@ -34,6 +34,7 @@ from django.db.models.functions import Coalesce, RowNumber, TruncDate, TruncMont
 from django.utils import timezone
 
 from campaigns.models import SpendEntry
+from crm.db import Compiled
 from leads.models import (
     REASON_LABELS,
     WEIGHTED_TOTAL,
@@ -126,29 +127,54 @@ def percentiles(rows, value: str, percents, group: str | None = None) -> list[di
     return found
 
 
-def campaign_figures(campaign) -> list[Figure]:
-    """The headline figures of one campaign, in three queries whatever its size."""
-    spend = SpendEntry.objects.filter(campaign=campaign).aggregate(
-        total=Coalesce(Sum("amount"), Decimal("0"), output_field=MONEY)
-    )["total"]
-    reached = Lead.objects.filter(campaign=campaign).aggregate(
+def _per_campaign(queryset, campaign_field: str, **figures):
+    """`figures` over one campaign's rows, as one row grouped by the campaign (none when it has
+    no rows): an aggregate() a compiled query can hold."""
+    return lambda campaign: (
+        queryset.filter(**{campaign_field: campaign})
+        .order_by()
+        .values(campaign_field)
+        .annotate(**figures)
+    )
+
+
+# A campaign page's figures, compiled once (crm.db.Compiled).
+_SPEND = Compiled(_per_campaign(SpendEntry.objects.all(), "campaign_id", spend=Sum("amount")), int)
+_REACHED = Compiled(
+    _per_campaign(
+        Lead.objects.all(),
+        "campaign_id",
         leads=Count("pk"),
         mqls=Count("pk", filter=Q(reached_mql=True)),
         sals=Count("pk", filter=Q(reached_sal=True)),
         sqls=Count("pk", filter=Q(reached_sql=True)),
-    )
-    deals = Opportunity.objects.filter(lead__campaign=campaign).aggregate(
+    ),
+    int,
+)
+_DEALS = Compiled(
+    _per_campaign(
+        Opportunity.objects.all(),
+        "lead__campaign_id",
         opportunities=Count("pk"),
         won=Count("pk", filter=Q(stage=Opportunity.Stage.WON)),
-        revenue=Coalesce(
-            Sum("amount", filter=Q(stage=Opportunity.Stage.WON)), Decimal("0"), output_field=MONEY
-        ),
+        revenue=Sum("amount", filter=Q(stage=Opportunity.Stage.WON)),
         new_customers=Count(
             "account",
             distinct=True,
             filter=Q(stage=Opportunity.Stage.WON, type=Opportunity.Type.NEW_BUSINESS),
         ),
-    )
+    ),
+    int,
+)
+
+
+def campaign_figures(campaign) -> list[Figure]:
+    """The headline figures of one campaign, in three queries whatever its size."""
+    (spent,) = _SPEND(campaign.pk) or [{}]
+    spend = spent.get("spend") or Decimal("0.00")
+    (reached,) = _REACHED(campaign.pk) or [{"leads": 0, "mqls": 0, "sals": 0, "sqls": 0}]
+    (deals,) = _DEALS(campaign.pk) or [{"opportunities": 0, "won": 0, "new_customers": 0}]
+    deals["revenue"] = deals.get("revenue") or Decimal("0.00")
     leads, mqls, sals, sqls = (reached[key] for key in ("leads", "mqls", "sals", "sqls"))
     revenue = deals["revenue"]
     return [

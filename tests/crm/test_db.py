@@ -6,11 +6,13 @@ from types import SimpleNamespace
 
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 
 from campaigns.models import Campaign
 from crm.db import (
     BULK_CHECKPOINT_PAGES,
     BuiltOnce,
+    Compiled,
     Prepared,
     Row,
     allocate_pks,
@@ -142,6 +144,82 @@ def test_a_prepared_query_gives_the_querysets_rows_and_compiles_once(django_asse
     CampaignFactory(name="Gamma")  # read afresh each time: only the SQL is kept
     assert [name for _, name in prepared.rows()] == ["Alpha", "Beta", "Gamma"]
     assert len(built) == 1
+
+
+def test_a_compiled_query_gives_what_its_queryset_gives_for_each_calls_values(
+    django_assert_num_queries,
+):
+    rep = RepFactory()
+    mine, other = LeadFactory(owner=rep), LeadFactory(owner=RepFactory())
+    built = []
+
+    def build(owner):
+        built.append(owner)
+        return Lead.objects.filter(owner_id=owner).select_related("owner", "campaign")
+
+    compiled = Compiled(build, int)
+    with django_assert_num_queries(1):
+        (found,) = compiled(rep.pk)
+    expected = Lead.objects.select_related("owner", "campaign").get(pk=mine.pk)
+    assert found.pk == mine.pk
+    assert found.email == expected.email
+    assert found.created_at == expected.created_at  # converted as the ORM converts
+    with django_assert_num_queries(0):  # read with the lead, as select_related does
+        assert found.owner == rep
+        assert found.campaign == expected.campaign
+    assert [lead.pk for lead in compiled(other.owner_id)] == [other.pk]
+    assert compiled(-1) == []
+    assert len(built) == 1  # built and compiled once, with a stand-in
+
+
+def test_a_compiled_query_takes_times_dates_and_text_and_reads_values_rows():
+    now = timezone.now()
+    old = LeadFactory(company="Acme", created_at=now - dt.timedelta(days=3))
+    LeadFactory(company="Acme", created_at=now)
+    LeadFactory(company="Other", created_at=now - dt.timedelta(days=3))
+    compiled = Compiled(
+        lambda company, before, day: Lead.objects.filter(
+            company=company, created_at__lt=before, created_at__date__lte=day
+        ).values_list("pk", "company", named=True),
+        str,
+        dt.datetime,
+        dt.date,
+    )
+    rows = compiled("Acme", now - dt.timedelta(days=1), now.date())
+    assert [(row.pk, row.company) for row in rows] == [(old.pk, "Acme")]
+    assert compiled("Acme", now + dt.timedelta(days=1), now.date() - dt.timedelta(days=10)) == []
+    assert len(compiled("Acme", now + dt.timedelta(days=1), now.date())) == 2
+
+
+def test_a_compiled_query_refuses_a_value_computed_into_its_sql():
+    # Compiled once, a time two hours after the first call's would be every call's.
+    later = Compiled(
+        lambda now: Lead.objects.filter(created_at__lt=now + dt.timedelta(hours=2)), dt.datetime
+    )
+    with pytest.raises(ValueError, match="computed from a value"):
+        later(timezone.now())
+    pattern = Compiled(lambda text: Lead.objects.filter(company__icontains=text), str)
+    with pytest.raises(ValueError, match="computed from a value"):
+        pattern("acme")
+    near = Compiled(lambda pk: Lead.objects.filter(pk=pk + 1), int)
+    with pytest.raises(ValueError, match="computed from a value"):
+        near(1)
+
+
+def test_a_compiled_query_refuses_values_that_would_change_its_statement():
+    by_owner = Compiled(lambda owner: Lead.objects.filter(owner_id=owner), int)
+    with pytest.raises(TypeError, match="expected int"):
+        by_owner(None)  # IS NULL: another statement
+    with pytest.raises(TypeError, match="expected int"):
+        by_owner(True)
+    with pytest.raises(TypeError, match="expected 1 values"):
+        by_owner()
+    since = Compiled(lambda day: Lead.objects.filter(created_at__date__gte=day), dt.date)
+    with pytest.raises(TypeError, match="expected a date"):
+        since(timezone.now())
+    prefetching = Compiled(lambda: Lead.objects.prefetch_related("transitions"))
+    with pytest.raises(ValueError, match="models, values or values_list"):
+        prefetching()
 
 
 def test_a_filters_drop_down_compiles_its_query_once_for_every_form(monkeypatch):
