@@ -1,10 +1,11 @@
 """The rep's inbox: what waits for sales, by SLA due time."""
 
 import datetime as dt
+from functools import partial
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, Value
+from django.db.models import Count, IntegerField, Q, Value
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -59,36 +60,39 @@ class DueClock:
 
 
 def inbox_tallies(scope, *, mine: Q, late: Q, soon: Q):
-    """The inbox's leads tallied in one query: the user's (`mine`: a rep's own, for a manager
-    every assigned one) in the two inbox stages, and the unassigned MQLs, each by stage with
-    how many are overdue (`late`) and about to breach (`soon`).
+    """The inbox's leads tallied in one query of three rows: the user's MQLs (`mine`: a rep's
+    own, for a manager every assigned one) and the unassigned ones, each with how many are
+    overdue (`late`) and about to breach (`soon`), and the user's SALs.
 
-    Two parts joined by UNION ALL, each read from the (stage, owner, due) index: as one scan
-    of "mine or unassigned", both engines read every MQL and SAL of every rep (19,000 index
-    entries at a million leads, 3–4 ms) to count a rep's few thousand."""
-    tallies = {
-        "n": Count("pk"),
-        "late": Count("pk", filter=late),
-        "soon": Count("pk", filter=soon),
-    }
-    assigned = (
-        scope.filter(mine, stage__in=[Lead.Stage.MQL, Lead.Stage.SAL])
-        .values("stage")
-        .annotate(unassigned=Value(False), **tallies)
-        .order_by()
+    Three parts joined by UNION ALL, each read from the (stage, owner, due) index and each an
+    aggregate without GROUP BY (its stage is a constant): grouped by stage, SQLite took twice
+    as long to count a manager's 15,000 SALs, and counting when they were due, which no tab
+    shows, as long again (4.7 ms for the three, now 1.5 ms)."""
+    nothing = Value(0, output_field=IntegerField())
+
+    def part(condition: Q, stage: str, unassigned: bool, *, due: bool):
+        return (
+            scope.filter(condition, stage=stage)
+            .annotate(tally_stage=Value(stage), unassigned=Value(unassigned))
+            .values("tally_stage", "unassigned")  # constants: no GROUP BY
+            .annotate(
+                n=Count("pk"),
+                late=Count("pk", filter=late) if due else nothing,
+                soon=Count("pk", filter=soon) if due else nothing,
+            )
+            .order_by()
+        )
+
+    return part(mine, Lead.Stage.MQL, False, due=True).union(
+        part(mine, Lead.Stage.SAL, False, due=False),
+        part(Q(owner__isnull=True), Lead.Stage.MQL, True, due=True),
+        all=True,
     )
-    unassigned = (
-        scope.filter(owner__isnull=True, stage=Lead.Stage.MQL)
-        .values("stage")
-        .annotate(unassigned=Value(True), **tallies)
-        .order_by()
-    )
-    return assigned.union(unassigned, all=True)
 
 
 def inbox_counts(tallies) -> dict[str, int]:
     """Every inbox tab's count, from the rows of `inbox_tallies`."""
-    found = {(row["stage"], bool(row["unassigned"])): row for row in tallies}
+    found = {(row["tally_stage"], bool(row["unassigned"])): row for row in tallies}
     none = {"n": 0, "late": 0, "soon": 0}
     mine_mql = found.get((Lead.Stage.MQL, False), none)
     queue = found.get((Lead.Stage.MQL, True), none)
@@ -183,6 +187,20 @@ _QUOTAS = Compiled(
 )
 
 
+class _SectionLeads:
+    """A section's leads as the paginator slices them: its first page from `first_page()` when
+    there is one (the compiled query), any other from the queryset `build()` gives, built only
+    then."""
+
+    def __init__(self, build, first_page=None):
+        self.build, self.first_page = build, first_page
+
+    def __getitem__(self, rows: slice):
+        if rows.start == 0 and self.first_page is not None:
+            return self.first_page()
+        return self.build()[rows]
+
+
 class InboxView(RoleRequiredMixin, TemplateView):
     """The rep's home: MQLs to accept or reject, accepted leads to qualify, the unassigned
     queue and what is overdue, each sorted by its SLA due time. Managers see every rep's, can
@@ -212,11 +230,11 @@ class InboxView(RoleRequiredMixin, TemplateView):
             counts = inbox_counts(inbox.tallies(filterset.qs))
         else:
             counts = inbox_counts(_TALLIES[manager](*values))
-        paginator = Paginator(inbox.leads(filterset.qs, key), INBOX_PAGE_SIZE)
+        first_page = None if filtered else partial(_FIRST_PAGES[manager, key], *values)
+        leads = _SectionLeads(partial(inbox.leads, filterset.qs, key), first_page)
+        paginator = Paginator(leads, INBOX_PAGE_SIZE)
         paginator.count = counts[key]  # already counted with the others
         page = paginator.get_page(self.request.GET.get("page"))
-        if not filtered and page.number == 1:
-            page.object_list = _FIRST_PAGES[manager, key](*values)
         clock = DueClock(now)
         rows = [(lead, clock.badge(lead)) for lead in page.object_list]
         context = super().get_context_data(**kwargs)
