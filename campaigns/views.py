@@ -16,7 +16,7 @@ from campaigns.forms import CampaignForm, SpendEntryForm
 from campaigns.models import Campaign, SpendEntry
 from campaigns.rows import campaign_rows
 from crm.audit import HistoryMixin
-from crm.db import BuiltOnce, Compiled, sum_of
+from crm.db import BuiltOnce, Compiled, overall, sum_of
 from crm.listing import is_filtered
 from crm.pagination import CountedByTotalsMixin
 from crm.roles import Role, RoleRequiredMixin, role_required
@@ -35,6 +35,20 @@ _CAMPAIGNS_WITH_FIGURES = BuiltOnce(
         .order_by("-start_date", "name")
     )
 )
+
+
+# The bare list's totals and first page, compiled once (crm.db.Compiled).
+_ALL_CAMPAIGNS_TOTALS = Compiled(
+    lambda: overall(
+        Campaign.objects.all(),
+        count=Count("pk"),
+        budget=Sum("budget"),
+        leads=Sum("tally__leads"),
+        mqls=Sum("tally__mqls"),
+    )
+)
+_ALL_SPEND = Compiled(lambda: overall(SpendEntry.objects.all(), spend=Sum("amount")))
+_FIRST_CAMPAIGNS = Compiled(lambda: _CAMPAIGNS_WITH_FIGURES()[: CampaignListView.paginate_by])
 
 
 class CampaignListView(RoleRequiredMixin, CountedByTotalsMixin, FilterView):
@@ -58,6 +72,19 @@ class CampaignListView(RoleRequiredMixin, CountedByTotalsMixin, FilterView):
         return totals | SpendEntry.objects.filter(campaign__in=queryset.values("pk")).aggregate(
             spend=Coalesce(Sum("amount"), Decimal("0"), output_field=MONEY)
         )
+
+    def bare_visit(self):
+        # Every campaign: what the marketers who may open the list read.
+        (totals,) = _ALL_CAMPAIGNS_TOTALS()
+        (spend,) = _ALL_SPEND()
+        zero = Decimal("0.00")
+        return {
+            "count": totals["count"],
+            "budget": totals["budget"] or zero,
+            "leads": totals["leads"] or 0,
+            "mqls": totals["mqls"] or 0,
+            "spend": spend["spend"] or zero,
+        }, _FIRST_CAMPAIGNS()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

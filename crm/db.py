@@ -11,7 +11,7 @@ from operator import itemgetter
 from types import SimpleNamespace
 
 from django.db import connections, models, router
-from django.db.models import Count, OuterRef, Subquery, Sum
+from django.db.models import Count, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.db.models.query import (
     FlatValuesListIterable,
@@ -36,6 +36,12 @@ def count_of(queryset: models.QuerySet, outer_field: str, outer_ref: str = "pk")
         .values("n")
     )
     return Coalesce(Subquery(counted, output_field=models.IntegerField()), 0)
+
+
+def overall(queryset: models.QuerySet, **figures) -> models.QuerySet:
+    """`figures` (aggregates) over the whole of `queryset`, as one row of values: grouped by a
+    constant, which is no grouping. What aggregate() gives, in a form `Compiled` can hold."""
+    return queryset.annotate(overall=Value(1)).values("overall").annotate(**figures).order_by()
 
 
 def sum_of(

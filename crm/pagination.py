@@ -235,9 +235,22 @@ class CountedByTotalsMixin:
     def list_totals(self, queryset) -> dict:
         raise NotImplementedError
 
+    def bare_visit(self) -> tuple[dict, list] | None:
+        """For a list most visits open bare (no filter, sorting or page): its totals and its
+        first page's rows, as `list_totals` and the page would give them, read by compiled
+        queries (crm.db.Compiled). None, the default, reads a bare visit as any other."""
+        return None
+
     def get_paginator(self, queryset, per_page, **kwargs):
-        paginator = super().get_paginator(queryset, per_page, **kwargs)
-        self.totals = self.list_totals(queryset.order_by())
+        bare = None if self.request.GET else self.bare_visit()
+        if bare is not None:
+            # One page of rows, already read: a plain paginator over them, counted by the
+            # totals so that it still numbers every page.
+            self.totals, first_page = bare
+            paginator = Paginator(first_page, per_page)
+        else:
+            paginator = super().get_paginator(queryset, per_page, **kwargs)
+            self.totals = self.list_totals(queryset.order_by())
         paginator.count = self.totals["count"]
         return paginator
 

@@ -17,7 +17,7 @@ from django.views.generic import CreateView, DetailView, FormView, TemplateView,
 from django_filters.views import FilterView
 
 from crm.audit import HistoryMixin
-from crm.db import BuiltOnce, Compiled, count_of, sum_of
+from crm.db import BuiltOnce, Compiled, count_of, overall, sum_of
 from crm.errors import ConflictError, TransitionError
 from crm.listing import FilteredListMixin, is_filtered
 from crm.pagination import CountedByTotalsMixin, IdsFirstMixin
@@ -493,6 +493,21 @@ def _accounts_with_figures(user):
     return _ACCOUNTS_WITH_FIGURES().visible_to(user)
 
 
+# How many accounts, and how many of them customers, in one query. COUNT(*) and
+# COUNT(customer_since) (which skips nulls): PostgreSQL answers them from an index alone, where
+# COUNT(id) FILTER (WHERE …) read every row (5 → 3 ms at 25,600).
+ACCOUNT_TOTALS = {"count": Count("*"), "customers": Count("customer_since")}
+# The bare list's, compiled once (crm.db.Compiled).
+_ALL_ACCOUNTS_TOTALS = Compiled(lambda: overall(Account.objects.all(), **ACCOUNT_TOTALS))
+_FIRST_ACCOUNTS = Compiled(
+    lambda: (
+        _ACCOUNTS_WITH_FIGURES()
+        .order_by("name", "pk")
+        .values_list(*ACCOUNT_ROW_FIELDS, named=True)[: AccountListView.paginate_by]
+    )
+)
+
+
 class AccountListView(RoleRequiredMixin, FilteredListMixin, CountedByTotalsMixin, FilterView):
     roles = (Role.MARKETING, Role.SALES)
     filterset_class = AccountFilter
@@ -508,10 +523,13 @@ class AccountListView(RoleRequiredMixin, FilteredListMixin, CountedByTotalsMixin
         )
 
     def list_totals(self, queryset):
-        # How many accounts, and how many of them customers, in one query. COUNT(*) and
-        # COUNT(customer_since) (which skips nulls): PostgreSQL answers them from an index
-        # alone, where COUNT(id) FILTER (WHERE …) read every row (5 → 3 ms at 25,600).
-        return queryset.aggregate(count=Count("*"), customers=Count("customer_since"))
+        return queryset.aggregate(**ACCOUNT_TOTALS)
+
+    def bare_visit(self):
+        # Every account: what each role that may open the list reads.
+        (totals,) = _ALL_ACCOUNTS_TOTALS()
+        del totals["overall"]
+        return totals, _FIRST_ACCOUNTS()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
