@@ -16,6 +16,7 @@ from django.views.generic import DetailView
 from django_filters.views import FilterView
 
 from crm.audit import HistoryMixin
+from crm.db import Compiled, overall
 from crm.errors import TransitionError
 from crm.listing import FilteredListMixin
 from crm.pagination import IdsFirstMixin
@@ -24,9 +25,49 @@ from leads import services
 from leads.filters import ProposalFilter
 from leads.forms import ProposalForm, ProposalLineFormSet
 from leads.models import MONEY, Opportunity, Proposal, ProposalLine
+from leads.models.deals import visible_owner
 from leads.rows import PROPOSAL_ROW_FIELDS, proposal_rows
 
 DEFAULT_TERMS = "Payment within 30 days of invoice. Prices exclude travel."
+
+
+PROPOSAL_TOTALS = {"count": Count("pk"), "total": Coalesce(Sum("total"), 0, output_field=MONEY)}
+
+
+def _owners(owner):
+    # As Proposal.objects.visible_to(a rep) reads them.
+    return Proposal.objects.filter(opportunity__in=Opportunity.objects.filter(owner_id=owner))
+
+
+def _first_open(proposals, today):
+    # The page's ids first, from the (valid until, id) order, then their rows, as the
+    # paginator reads any page (IdsFirstPaginator): in one step SQLite joined and sorted every
+    # proposal awaiting an answer (13.5 ms at 6,000).
+    ids = (
+        proposals.awaiting_answer(today)
+        .order_by("valid_until", "pk")
+        .values("pk")[: ProposalListView.paginate_by]
+    )
+    return (
+        Proposal.objects.filter(pk__in=ids)
+        .with_state(today)
+        .order_by("valid_until", "pk")
+        .values_list(*PROPOSAL_ROW_FIELDS, named=True)
+    )
+
+
+# The bare list's totals and first page, everyone's or a rep's, compiled once
+# (crm.db.Compiled).
+_OPEN_TOTALS = Compiled(
+    lambda today: overall(Proposal.objects.awaiting_answer(today), **PROPOSAL_TOTALS), dt.date
+)
+_OWNERS_OPEN_TOTALS = Compiled(
+    lambda owner, today: overall(_owners(owner).awaiting_answer(today), **PROPOSAL_TOTALS),
+    int,
+    dt.date,
+)
+_FIRST_OPEN = Compiled(lambda today: _first_open(Proposal.objects.all(), today), dt.date)
+_OWNERS_FIRST_OPEN = Compiled(lambda owner, today: _first_open(_owners(owner), today), int, dt.date)
 
 
 class ProposalListView(RoleRequiredMixin, FilteredListMixin, IdsFirstMixin, FilterView):
@@ -54,9 +95,19 @@ class ProposalListView(RoleRequiredMixin, FilteredListMixin, IdsFirstMixin, Filt
         )
 
     def list_totals(self, queryset):
-        return queryset.aggregate(
-            count=Count("pk"), total=Coalesce(Sum("total"), 0, output_field=MONEY)
-        )
+        return queryset.aggregate(**PROPOSAL_TOTALS)
+
+    def bare_visit(self):
+        # Drafts and proposals awaiting an answer, of the deals the user reads.
+        owner, today = visible_owner(self.request.user), timezone.localdate()
+        if owner == 0:
+            return None
+        if owner is None:
+            (totals,), rows = _OPEN_TOTALS(today), _FIRST_OPEN(today)
+        else:
+            (totals,), rows = _OWNERS_OPEN_TOTALS(owner, today), _OWNERS_FIRST_OPEN(owner, today)
+        del totals["overall"]
+        return totals, rows
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -2,13 +2,23 @@
 through compiled queries (CountedByTotalsMixin.bare_visit); any other visit through the ORM.
 Both must show the same page."""
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from leads.models import Lead
-from tests.factories import AccountFactory, CampaignFactory, LeadFactory, SpendEntryFactory
+from leads.models import Lead, Proposal
+from tests.factories import (
+    AccountFactory,
+    CampaignFactory,
+    LeadFactory,
+    OpportunityFactory,
+    ProposalFactory,
+    RepFactory,
+    SpendEntryFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -55,3 +65,21 @@ def test_the_bare_account_list_shows_what_its_first_page_shows(client, request, 
     assert len(bare["rows"]) == 50
     assert bare["totals"] == asked["totals"]
     assert bare["totals"]["count"] == 52
+
+
+@pytest.mark.parametrize("who", ["rep", "manager"])
+def test_the_bare_proposal_list_shows_what_its_first_page_shows(client, request, who, rep):
+    today = timezone.localdate()
+    for i, owner in enumerate([rep] * 30 + [RepFactory()] * 30):
+        deal = OpportunityFactory(owner=owner)
+        ProposalFactory(
+            opportunity=deal,
+            status=[Proposal.Status.DRAFT, Proposal.Status.SENT][i % 2],
+            valid_until=today + dt.timedelta(days=(i % 7) - 2),  # some sent ones expired
+        )
+    client.force_login(request.getfixturevalue(who))
+    bare, asked = both_ways(client, reverse("leads:proposal-list"))
+    assert bare["rows"] == asked["rows"]
+    assert bare["rows"]
+    assert bare["totals"] == asked["totals"]
+    assert bare["page_obj"].paginator.num_pages == asked["page_obj"].paginator.num_pages
