@@ -1,5 +1,7 @@
 from functools import lru_cache
 
+from django.conf import settings
+from django.templatetags.static import static
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -78,6 +80,21 @@ def _urls(prefix: str, urlconf) -> dict[str, str]:
     return urls
 
 
+# The stylesheets and the script every page loads (base.html), by the name the template uses.
+SITE_STATIC = {
+    "bootstrap_css": "vendor/bootstrap/bootstrap.min.css",
+    "base_css": "css/base.css",
+    "bootstrap_js": "vendor/bootstrap/bootstrap.bundle.min.js",
+}
+
+
+@lru_cache(maxsize=8)
+def _static_urls(static_url: str, storages: str, debug: bool) -> dict[str, str]:
+    """Their addresses, looked up in the static files' manifest once per process and set of
+    settings (three `{% static %}` tags cost every page 0.1 ms)."""
+    return {key: static(path) for key, path in SITE_STATIC.items()}
+
+
 @lru_cache(maxsize=64)
 def _nav_html(links: tuple[tuple[str, str, bool], ...]) -> SafeString:
     """The navbar's items for one set of links with one marked current, written once per
@@ -120,4 +137,5 @@ def roles(request):
         "user_is_rep": can["rep"],
         "nav_html": _nav_html(links),
         "site_urls": {key: urls[key] for key in SITE_URLS},
+        "site_static": _static_urls(settings.STATIC_URL, repr(settings.STORAGES), settings.DEBUG),
     }

@@ -225,6 +225,15 @@ class Compiled(threading.local):
         # The queryset is never chained or evaluated as such: its iterable asks its query for
         # a compiler, and gets this one, which answers with the SQL and this call's values.
         queryset.query.get_compiler = lambda *args, **kwargs: compiler
+        # And its columns' converters (from database values to Python ones), which the ORM
+        # works out again for every read: half of the 0.4 ms of reading a lead with its
+        # campaign, owner, account and deal, eighty columns.
+        columns = [column for column, _, _ in compiler.select[: compiler.col_count]]
+        converters = compiler.get_converters(columns)
+        work_out = compiler.get_converters
+        compiler.get_converters = lambda expressions: (
+            converters if len(expressions) == len(columns) else work_out(expressions)
+        )
         return queryset, compiler, connection, sql, tuple(params), slots
 
     def __call__(self, *values) -> list:

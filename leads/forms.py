@@ -1,8 +1,11 @@
 from django import forms
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 
 from campaigns.models import Campaign, Channel
+from crm.templatetags.fields import field_html
 from crm.validators import PHONE
 from crm.widgets import DateInput
 from leads import deal_importer, importer
@@ -378,6 +381,20 @@ class ActivityForm(forms.ModelForm):
         if len(body) > 5000:
             raise forms.ValidationError("Keep it under 5,000 characters.")
         return body
+
+
+_BLANK_ACTIVITY_FIELDS: dict[str, dict[str, SafeString]] = {}
+
+
+def blank_activity_fields() -> dict[str, SafeString]:
+    """An empty `ActivityForm`'s fields as the lead and deal pages draw them (`form_field`), by
+    name: written once per process and language, since the form is the same on every page
+    (a form that fails goes back as a message). Building and drawing it took 0.3 ms a page."""
+    language = get_language()
+    if language not in _BLANK_ACTIVITY_FIELDS:
+        form = ActivityForm()
+        _BLANK_ACTIVITY_FIELDS[language] = {name: field_html(form[name]) for name in form.fields}
+    return _BLANK_ACTIVITY_FIELDS[language]
 
 
 class ActivityEditForm(ActivityForm):

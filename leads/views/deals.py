@@ -23,17 +23,17 @@ from crm.listing import FilteredListMixin, is_filtered
 from crm.pagination import CountedByTotalsMixin, IdsFirstMixin
 from crm.roles import Role, RoleRequiredMixin, is_manager, role_required
 from crm.validators import as_id
-from leads import services
+from leads import services, timeline
 from leads.filters import AccountFilter, BoardFilter, OpportunityFilter
 from leads.forms import (
     AccountForm,
-    ActivityForm,
     CloseLostForm,
     CloseWonForm,
     MoveForm,
     OpportunityForm,
     ReopenForm,
     StageProbabilityFormSet,
+    blank_activity_fields,
 )
 from leads.models import (
     MONEY,
@@ -355,12 +355,14 @@ class OpportunityDetailView(RoleRequiredMixin, HistoryMixin, DetailView):
         context = super().get_context_data(**kwargs)
         opportunity, user = self.object, self.request.user
         changes = _STAGE_CHANGES(opportunity.pk)
-        context["stage_changes"] = changes
         context["durations"] = stage_durations(changes, timezone.now(), opportunity.is_open)
         context["proposals"] = _DEAL_PROPOSALS(opportunity.pk, timezone.localdate())
-        context["activities"] = with_edit_rights(_DEAL_ACTIVITIES(opportunity.pk), user)
+        context["stage_history"] = timeline.deal_history(changes)
+        context["activities"] = timeline.activity_entries(
+            with_edit_rights(_DEAL_ACTIVITIES(opportunity.pk), user)
+        )
         acts = opportunity.is_sales_actor(user)
-        context["activity_form"] = ActivityForm() if acts else None
+        context["activity_fields"] = blank_activity_fields() if acts else None
         bound = bound_forms or {}
         forms = {}
         seen = {"version": opportunity.version}

@@ -14,7 +14,7 @@ from crm.audit import HistoryMixin
 from crm.db import Compiled
 from crm.errors import TransitionError
 from crm.roles import Role, RoleRequiredMixin, has_role, is_manager, is_rep, role_required
-from leads import scoring, services
+from leads import scoring, services, timeline
 from leads.forms import (
     ActivityEditForm,
     ActivityForm,
@@ -24,6 +24,7 @@ from leads.forms import (
     ReassignForm,
     RejectForm,
     SendToSalesForm,
+    blank_activity_fields,
 )
 from leads.models import (
     Activity,
@@ -89,9 +90,11 @@ class LeadDetailView(RoleRequiredMixin, HistoryMixin, DetailView):
             key=lambda item: item[1],
             reverse=True,
         )
+        context["timeline_entries"] = timeline.lead_timeline(context["timeline"], lead)
         context["recycles"] = [t for t in transitions if t.to_stage == Lead.Stage.RECYCLED]
-        context["activity_form"] = ActivityForm()
+        context["activity_fields"] = blank_activity_fields()
         context["score_breakdown"] = scoring.breakdown(lead, scoring.active_rules())
+        context["score_rows"] = timeline.score_rows(context["score_breakdown"])
         user = self.request.user
         context["can_edit"] = lead.can_be_edited_by(user)
         context["can_send"] = lead.can_be_sent_to_sales_by(user)

@@ -172,6 +172,35 @@ def test_a_compiled_query_gives_what_its_queryset_gives_for_each_calls_values(
     assert len(built) == 1  # built and compiled once, with a stand-in
 
 
+def test_a_compiled_query_works_out_its_converters_once(monkeypatch):
+    from django.db.models.sql.compiler import SQLCompiler
+
+    worked_out = []
+    original = SQLCompiler.get_converters
+
+    def get_converters(self, expressions):
+        worked_out.append(len(expressions))
+        return original(self, expressions)
+
+    monkeypatch.setattr(SQLCompiler, "get_converters", get_converters)
+    leads = LeadFactory.create_batch(3, owner=RepFactory(), score=7)
+    compiled = Compiled(lambda pk: Lead.objects.filter(pk=pk).select_related("owner"), int)
+    calls = []
+    for lead in leads:
+        worked_out.clear()
+        (found,) = compiled(lead.pk)
+        calls.append(len(worked_out))
+        expected = Lead.objects.get(pk=lead.pk)
+        # converted on every read, as the ORM converts: aware times, the owner's row
+        assert (found.created_at, found.score, found.owner.pk) == (
+            expected.created_at,
+            7,
+            lead.owner_id,
+        )
+        assert found.created_at.tzinfo is not None
+    assert calls == [1, 0, 0]  # worked out when compiled, then kept
+
+
 def test_a_compiled_query_takes_times_dates_and_text_and_reads_values_rows():
     now = timezone.now()
     old = LeadFactory(company="Acme", created_at=now - dt.timedelta(days=3))

@@ -138,3 +138,24 @@ def test_the_navbar_marks_the_current_section_and_links_home_and_out(
     assert f'href="{reverse("password_change")}"' in nav
     assert f'<form method="post" action="{reverse("logout")}">' in nav
     assert f'href="{reverse("admin:index")}">Admin</a>' in nav
+
+
+@pytest.mark.parametrize("signed_in", [True, False])
+def test_every_page_loads_the_stylesheets_and_script_at_their_static_addresses(
+    client, manager, settings, signed_in
+):
+    """base.html takes them from the context (looked up once per process), not `{% static %}`;
+    with another static URL they follow it."""
+    from django.templatetags.static import static
+
+    settings.STATIC_URL = "/assets/"
+    if signed_in:
+        client.force_login(manager)
+    html = client.get(reverse("leads:lead-list" if signed_in else "login")).content.decode()
+    for path in (
+        "vendor/bootstrap/bootstrap.min.css",
+        "css/base.css",
+        "vendor/bootstrap/bootstrap.bundle.min.js",
+    ):
+        assert static(path).startswith("/assets/")
+        assert f'"{static(path)}"' in html
