@@ -191,6 +191,12 @@ def _options(empty_label, choices: tuple, chosen: frozenset) -> str | None:
     return "\n".join(html)
 
 
+def select_options(choices, *, empty_label: str | None = None) -> SafeString:
+    """A drop-down's <option>s for (value, label) pairs, none chosen, written once per process
+    for each list (as `_options`)."""
+    return mark_safe(_options(empty_label, tuple(choices), frozenset()))
+
+
 def _select(field, attrs) -> str | None:
     """A single-choice drop-down written straight from the field's choices: Django first
     builds a dict per option (a list of two hundred campaigns took a millisecond). None for

@@ -16,7 +16,9 @@ from django.views.generic import (
 from crm.db import Compiled
 from crm.listing import is_filtered
 from crm.roles import Role, RoleRequiredMixin, is_manager, role_required
+from crm.templatetags.fields import select_options
 from leads import services
+from leads.assignment import active_reps
 from leads.filters import InboxFilter
 from leads.forms import (
     ReassignForm,
@@ -187,6 +189,15 @@ _QUOTAS = Compiled(
 )
 
 
+# The reps a manager may hand leads to (what ReassignForm offers): the form's own drop-down
+# read them through the ORM on every visit, 0.5 ms.
+_ACTIVE_REPS = Compiled(lambda: active_reps().values_list("pk", "username"))
+
+
+def _reassign_options():
+    return select_options(_ACTIVE_REPS(), empty_label=ReassignForm.base_fields["owner"].empty_label)
+
+
 class _SectionLeads:
     """A section's leads as the paginator slices them: its first page from `first_page()` when
     there is one (the compiled query), any other from the queryset `build()` gives, built only
@@ -231,7 +242,8 @@ class InboxView(RoleRequiredMixin, TemplateView):
         else:
             counts = inbox_counts(_TALLIES[manager](*values))
         first_page = None if filtered else partial(_FIRST_PAGES[manager, key], *values)
-        leads = _SectionLeads(partial(inbox.leads, filterset.qs, key), first_page)
+        # The filtered leads only when a page needs them: filtering validates the filter form.
+        leads = _SectionLeads(lambda: inbox.leads(filterset.qs, key), first_page)
         paginator = Paginator(leads, INBOX_PAGE_SIZE)
         paginator.count = counts[key]  # already counted with the others
         page = paginator.get_page(self.request.GET.get("page"))
@@ -248,7 +260,7 @@ class InboxView(RoleRequiredMixin, TemplateView):
             page_obj=page,
             is_paginated=page.has_other_pages(),
             show_owner=manager,
-            reassign_form=ReassignForm() if manager else None,
+            reassign_options=_reassign_options() if manager else None,
             quotas=[] if manager else _QUOTAS(user.pk, timezone.localdate(now)),
             filtered=filtered,
         )

@@ -247,6 +247,34 @@ def test_managers_reassign_in_bulk_and_reps_cannot(client, manager, rep, other_r
     assert Lead.objects.filter(owner=other_rep).count() == 3
 
 
+def test_a_managers_inbox_offers_the_active_reps_the_reassign_form_accepts(
+    client, manager, rep, other_rep, marketer
+):
+    from leads.forms import ReassignForm
+    from tests.factories import RepFactory
+
+    mql(rep)
+    RepFactory(username="gone", is_active=False)
+    client.force_login(manager)
+
+    def offered():
+        html = client.get(INBOX).content.decode()
+        return html.split('<select name="owner" id="id_owner"')[1].split("</select>")[0]
+
+    select = offered()
+    expected = [(str(u.pk), str(u)) for u in ReassignForm().fields["owner"].queryset]
+    assert [label for _, label in expected] == [rep.username, other_rep.username]
+    assert '<option value="">Choose a rep…</option>' in select
+    for value, label in expected:
+        assert f'<option value="{value}">{label}</option>' in select
+    assert "gone" not in select
+    assert marketer.username not in select
+    newcomer = RepFactory(username="newcomer")
+    assert f'<option value="{newcomer.pk}">newcomer</option>' in offered()  # read each visit
+    client.force_login(rep)
+    assert 'id="id_owner"' not in client.get(INBOX).content.decode()
+
+
 def test_bulk_without_an_action_or_leads_says_so(client, rep):
     client.force_login(rep)
     assert "Choose what to do" in client.post(BULK, {}, follow=True).content.decode()
