@@ -31,7 +31,7 @@ from leads.rows import PROPOSAL_ROW_FIELDS, proposal_rows
 DEFAULT_TERMS = "Payment within 30 days of invoice. Prices exclude travel."
 
 
-PROPOSAL_TOTALS = {"count": Count("pk"), "total": Coalesce(Sum("total"), 0, output_field=MONEY)}
+PROPOSAL_TOTALS = {"count": Count("*"), "total": Coalesce(Sum("total"), 0, output_field=MONEY)}
 
 
 def _owners(owner):
@@ -39,32 +39,47 @@ def _owners(owner):
     return Proposal.objects.filter(opportunity__in=Opportunity.objects.filter(owner_id=owner))
 
 
+def _awaiting_parts(proposals, today):
+    """What `awaiting_answer()` reads, as its two parts: the drafts, and the sent proposals
+    still valid. Each is one range of the covering (status, valid until, total) index; as
+    one OR, PostgreSQL read both ranges' rows from the table (5,300 at a million leads: the
+    totals took 5 ms, now 1.7 ms) and sorted them all for the first page (7 ms, now 0.9)."""
+    return [
+        proposals.filter(status=Proposal.Status.DRAFT),
+        proposals.filter(status=Proposal.Status.SENT, valid_until__gte=today),
+    ]
+
+
+def _open_totals(proposals, today):
+    """The count and total of each part, one row each (`overall`), put together by UNION ALL."""
+    drafts, sent = (overall(part, **PROPOSAL_TOTALS) for part in _awaiting_parts(proposals, today))
+    return drafts.union(sent, all=True)
+
+
 def _first_open(proposals, today):
-    # The page's ids first, from the (valid until, id) order, then their rows, as the
-    # paginator reads any page (IdsFirstPaginator): in one step SQLite joined and sorted every
-    # proposal awaiting an answer (13.5 ms at 6,000).
-    ids = (
-        proposals.awaiting_answer(today)
-        .order_by("valid_until", "pk")
-        .values("pk")[: ProposalListView.paginate_by]
+    """The first page of proposals awaiting an answer: each part's first ids, read in order
+    from the index (the LIMIT inside each part, where SQLite allows it), then the page's rows
+    from those (as IdsFirstPaginator reads any page)."""
+    size = ProposalListView.paginate_by
+    first, *others = (
+        Proposal.objects.filter(pk__in=part.order_by("valid_until", "pk").values("pk")[:size])
+        .order_by()
+        .values("pk")
+        for part in _awaiting_parts(proposals, today)
     )
     return (
-        Proposal.objects.filter(pk__in=ids)
+        Proposal.objects.filter(pk__in=first.union(*others, all=True))
         .with_state(today)
         .order_by("valid_until", "pk")
-        .values_list(*PROPOSAL_ROW_FIELDS, named=True)
+        .values_list(*PROPOSAL_ROW_FIELDS, named=True)[:size]
     )
 
 
 # The bare list's totals and first page, everyone's or a rep's, compiled once
 # (crm.db.Compiled).
-_OPEN_TOTALS = Compiled(
-    lambda today: overall(Proposal.objects.awaiting_answer(today), **PROPOSAL_TOTALS), dt.date
-)
+_OPEN_TOTALS = Compiled(lambda today: _open_totals(Proposal.objects.all(), today), dt.date)
 _OWNERS_OPEN_TOTALS = Compiled(
-    lambda owner, today: overall(_owners(owner).awaiting_answer(today), **PROPOSAL_TOTALS),
-    int,
-    dt.date,
+    lambda owner, today: _open_totals(_owners(owner), today), int, dt.date
 )
 _FIRST_OPEN = Compiled(lambda today: _first_open(Proposal.objects.all(), today), dt.date)
 _OWNERS_FIRST_OPEN = Compiled(lambda owner, today: _first_open(_owners(owner), today), int, dt.date)
@@ -103,10 +118,10 @@ class ProposalListView(RoleRequiredMixin, FilteredListMixin, IdsFirstMixin, Filt
         if owner == 0:
             return None
         if owner is None:
-            (totals,), rows = _OPEN_TOTALS(today), _FIRST_OPEN(today)
+            parts, rows = _OPEN_TOTALS(today), _FIRST_OPEN(today)
         else:
-            (totals,), rows = _OWNERS_OPEN_TOTALS(owner, today), _OWNERS_FIRST_OPEN(owner, today)
-        del totals["overall"]
+            parts, rows = _OWNERS_OPEN_TOTALS(owner, today), _OWNERS_FIRST_OPEN(owner, today)
+        totals = {name: sum(part[name] for part in parts) for name in PROPOSAL_TOTALS}
         return totals, rows
 
     def get_context_data(self, **kwargs):

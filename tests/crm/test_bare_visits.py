@@ -83,3 +83,12 @@ def test_the_bare_proposal_list_shows_what_its_first_page_shows(client, request,
     assert bare["rows"]
     assert bare["totals"] == asked["totals"]
     assert bare["page_obj"].paginator.num_pages == asked["page_obj"].paginator.num_pages
+
+
+def test_the_bare_proposal_list_of_nothing_has_zero_totals(client, manager):
+    client.force_login(manager)
+    bare, asked = both_ways(client, reverse("leads:proposal-list"))
+    assert bare["totals"] == asked["totals"]
+    assert bare["totals"]["count"] == 0
+    assert bare["totals"]["total"] == Decimal("0.00")
+    assert bare["rows"] == []
