@@ -2,6 +2,8 @@
 and label as the templates wrote them."""
 
 import datetime as dt
+import random
+import zoneinfo
 from decimal import Decimal
 
 import pytest
@@ -70,10 +72,16 @@ def test_the_inbox_says_how_long_leads_have_waited_as_timesince_would(client, re
 
 
 def test_writer_since_is_timesince_for_any_span():
-    write, now = Writer(), timezone.now()
-    for seconds in [0, 59, 60, 3599, 3600, 86_399, 86_400, 40 * 86_400, 400 * 86_400]:
-        moment = now - dt.timedelta(seconds=seconds)
-        assert write.since(moment) == timesince(moment), seconds
+    write = Writer()
+    spans = [0, 59, 60, 3599, 3600, 86_399, 86_400, 40 * 86_400, 400 * 86_400, -600]
+    spans += [7 * 86_400, 7 * 86_400 + 3600, 8 * 86_400 + 60, 28 * 86_400 - 1, 28 * 86_400]
+    spans += [int(random.Random(i).uniform(0, 30 * 86_400)) for i in range(300)]
+    for seconds in spans:
+        for micro in (0, 500_000):  # half a second from a minute's end: no minute passes between
+            moment = timezone.now() - dt.timedelta(seconds=seconds, microseconds=micro)
+            assert write.since(moment) == timesince(moment), seconds
+            local = moment.astimezone(zoneinfo.ZoneInfo("America/New_York"))
+            assert write.since(local) == timesince(local), seconds
 
 
 def test_a_lead_row_has_its_tick_box_link_badge_and_date(client, manager):
