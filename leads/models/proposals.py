@@ -11,9 +11,9 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, Q, Value, When
-from django.urls import reverse
 from django.utils import timezone
 
+from crm.links import record_url
 from crm.models import TimeStampedModel
 from leads.models.base import to_cents
 from leads.models.deals import Opportunity
@@ -142,7 +142,7 @@ class Proposal(TimeStampedModel):
         return f"{title} (v{version})"
 
     def get_absolute_url(self):
-        return reverse("leads:proposal-detail", kwargs={"pk": self.pk})
+        return record_url("leads:proposal-detail", self.pk)
 
     @property
     def number(self) -> str:

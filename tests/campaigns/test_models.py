@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import NoReverseMatch, reverse
 
 from campaigns.models import Campaign
 from tests.factories import CampaignFactory, SpendEntryFactory
@@ -59,3 +60,15 @@ def test_campaign_str_and_url():
     campaign = CampaignFactory(name="Spring launch", slug="spring-launch")
     assert str(campaign) == "Spring launch"
     assert campaign.get_absolute_url() == "/campaigns/spring-launch/"
+
+
+def test_a_campaigns_url_is_what_reverse_gives():
+    campaign = CampaignFactory.build(slug="Spring-launch_2")
+    expected = reverse("campaigns:campaign-detail", kwargs={"slug": "Spring-launch_2"})
+    assert campaign.get_absolute_url() == expected == "/campaigns/Spring-launch_2/"
+
+
+@pytest.mark.parametrize("slug", ["ünïcode", "a b", ""])
+def test_a_slug_the_url_cannot_hold_fails_as_reverse_fails(slug):
+    with pytest.raises(NoReverseMatch):
+        CampaignFactory.build(slug=slug).get_absolute_url()
