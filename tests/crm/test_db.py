@@ -360,3 +360,55 @@ def test_unmapped_reads_read_through_the_page_cache_and_map_again_after(tmp_path
         assert mapped() == 1048576
     finally:
         database.close()
+
+
+def _prepared_statements() -> dict[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, statement FROM pg_prepared_statements")
+        return dict(cursor.fetchall())
+
+
+@requires_postgres
+def test_a_compiled_query_is_prepared_once_per_postgresql_session(django_assert_num_queries):
+    rep = RepFactory()
+    mine = LeadFactory(owner=rep, company="50% off")
+    LeadFactory(owner=rep, company="Other")
+    compiled = Compiled(
+        lambda owner, since: Lead.objects.filter(
+            owner_id=owner, company__contains="%", created_at__gte=since
+        ).select_related("owner"),
+        int,
+        dt.datetime,
+    )
+    long_ago = timezone.now() - dt.timedelta(days=1)
+    with django_assert_num_queries(1):  # EXECUTE (PREPARE is the session's set-up)
+        (found,) = compiled(rep.pk, long_ago)
+    assert (found.pk, found.owner, found.company) == (mine.pk, rep, "50% off")
+    name, statement = compiled.compiled[-1]
+    assert _prepared_statements()[name].startswith(f"PREPARE {name}(int8, timestamptz) AS SELECT")
+    assert "$1" in statement
+    assert "$2" in statement
+    assert "'%%'" not in statement  # the LIKE pattern written as PostgreSQL reads it
+    with django_assert_num_queries(1):  # EXECUTE only
+        assert compiled(rep.pk, timezone.now()) == []
+    # A new session (after a reconnection) holds no prepared statement: prepared again.
+    connection.connection.execute(f"DEALLOCATE {name}")
+    connection.handoff_prepared = (object(), {})  # as if the driver's connection were new
+    assert [lead.pk for lead in compiled(rep.pk, long_ago)] == [mine.pk]
+    assert name in _prepared_statements()
+
+
+@requires_postgres
+def test_a_query_postgresql_will_not_prepare_runs_as_it_is(settings):
+    lead = LeadFactory()
+    compiled = Compiled(lambda pk: Lead.objects.filter(pk=pk), int)
+    compiled(lead.pk)
+    name, _ = compiled.compiled[-1]
+    compiled.compiled = (*compiled.compiled[:-1], (f"{name}_bad", "PREPARE nonsense"))
+    with transaction.atomic():
+        assert [found.pk for found in compiled(lead.pk)] == [lead.pk]  # refused, then read
+        assert Lead.objects.filter(pk=lead.pk).exists()  # and the transaction still works
+    settings.HANDOFF_PREPARED_QUERIES = False
+    unprepared = Compiled(lambda pk: Lead.objects.filter(pk=pk), int)
+    assert [found.pk for found in unprepared(lead.pk)] == [lead.pk]
+    assert unprepared.compiled[-1] is None
