@@ -278,6 +278,8 @@ class Compiled(threading.local):
         statement is planned for its first executions, then (when no worse) once for all."""
         if connection.vendor != "postgresql" or not settings.HANDOFF_PREPARED_QUERIES:
             return None
+        if connection.settings_dict.get("CONN_MAX_AGE") == 0:
+            return None  # a session per request: preparing would only add a round trip
         values = {position: index for position, index, _ in slots}
         found = iter(range(len(params)))
 

@@ -412,3 +412,12 @@ def test_a_query_postgresql_will_not_prepare_runs_as_it_is(settings):
     unprepared = Compiled(lambda pk: Lead.objects.filter(pk=pk), int)
     assert [found.pk for found in unprepared(lead.pk)] == [lead.pk]
     assert unprepared.compiled[-1] is None
+
+
+@requires_postgres
+def test_no_query_is_prepared_when_each_request_opens_its_own_session(monkeypatch):
+    lead = LeadFactory()
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 0)
+    compiled = Compiled(lambda pk: Lead.objects.filter(pk=pk), int)
+    assert [found.pk for found in compiled(lead.pk)] == [lead.pk]
+    assert compiled.compiled[-1] is None
