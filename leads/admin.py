@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from crm.admin import ReadOnlyAdmin, ReadOnlyInline
 from leads.models import (
+    AcceptedLeadTally,
     Account,
     Activity,
     AssignmentCursor,
@@ -196,5 +197,14 @@ class PipelineTallyAdmin(ReadOnlyAdmin):
 
     list_display = ["owner", "stage", "deals", "amount_cents", "weighted_cents_percent"]
     list_filter = ["stage"]
+    search_fields = ["owner__username"]
+    list_select_related = ["owner"]
+
+
+@admin.register(AcceptedLeadTally)
+class AcceptedLeadTallyAdmin(ReadOnlyAdmin):
+    """The database's triggers keep these figures (migration leads 0037)."""
+
+    list_display = ["owner", "leads"]
     search_fields = ["owner__username"]
     list_select_related = ["owner"]

@@ -16,6 +16,7 @@ from leads.models.deals import (
 from leads.models.intake import AssignmentCursor, FormSubmission, LeadImport, ScoringRule, SlaBreach
 from leads.models.leads import (
     REASON_LABELS,
+    AcceptedLeadTally,
     Activity,
     ActivityKind,
     DisqualifyReason,
@@ -33,6 +34,7 @@ __all__ = [
     "MONEY",
     "REASON_LABELS",
     "WEIGHTED_TOTAL",
+    "AcceptedLeadTally",
     "Account",
     "AccountQuerySet",
     "Activity",
