@@ -17,6 +17,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import ValidationError
 from django.db import connection
 
+from crm.db import execute_fixed
 from crm.roles import Role, remember_roles
 
 
@@ -64,7 +65,8 @@ class RoleBackend(ModelBackend):
         except ValidationError:  # a session naming no possible id
             return None
         with connection.cursor() as cursor:
-            cursor.execute(_user_with_roles_sql(connection.vendor), [*Role.values, user_id])
+            sql = _user_with_roles_sql(connection.vendor)
+            execute_fixed(connection, cursor, sql, [*Role.values, user_id])
             row = cursor.fetchone()
         if row is None:
             return None

@@ -81,19 +81,23 @@ class Prepared:
         # form, which would compile the query afresh each request.
         return self
 
-    def _compile(self) -> tuple[str, str, tuple]:
+    def _compile(self) -> tuple[str, str, tuple, tuple | None]:
         queryset = self.build()
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()
         if compiler.get_converters([column for column, _, _ in compiler.select]):
             raise ValueError(f"{queryset.query} reads columns that need converting")
-        return queryset.db, sql, tuple(params)
+        prepared = _to_prepare(connections[queryset.db], sql, params)
+        return queryset.db, sql, tuple(params), prepared
 
     def rows(self) -> list[tuple]:
         if self.compiled is None:
             self.compiled = self._compile()
-        alias, sql, params = self.compiled
-        with connections[alias].cursor() as cursor:
+        alias, sql, params, prepared = self.compiled
+        connection = connections[alias]
+        if prepared is not None and _prepare(connection, *prepared):
+            sql, params = f"EXECUTE {prepared[0]}", None
+        with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
 
@@ -214,6 +218,54 @@ def _prepare(connection, name: str, statement: str) -> bool:
     return known[1][name]
 
 
+def _to_prepare(connection, sql: str, params, slots=(), kinds=()):
+    """On PostgreSQL: (name, PREPARE statement) for a compiled query, the values `slots` say
+    come from each call ((position, index, wrap), of `kinds`) as $1, $2, … and every other
+    parameter written in. Planning a lead page's five queries took PostgreSQL 1.4 ms each
+    visit, a deal page's 2.1 ms (one join of six tables 1.4 ms): a prepared statement is
+    planned for its first executions, then (when no worse) once for all."""
+    if connection.vendor != "postgresql" or not settings.HANDOFF_PREPARED_QUERIES:
+        return None
+    if connection.settings_dict.get("CONN_MAX_AGE") == 0:
+        return None  # a session per request: preparing would only add a round trip
+    values = {position: index for position, index, _ in slots}
+    found = iter(range(len(params)))
+
+    def fill(match):
+        if match.group() == "%%":
+            return "%"
+        position = next(found)
+        if position in values:
+            return f"${values[position] + 1}"
+        return connection.ops.compose_sql("%s", [params[position]])
+
+    body = _PLACEHOLDER.sub(fill, sql)
+    name = next(_STATEMENT_NAMES)
+    types = ", ".join(_PG_TYPES[kind] for kind in kinds)
+    return name, f"PREPARE {name}{f'({types})' if types else ''} AS {body}"
+
+
+# Hand-written statements run by execute_fixed(): (alias, text) -> (name, PREPARE …) or None.
+_FIXED: dict[tuple[str, str], tuple[str, str] | None] = {}
+
+
+def execute_fixed(connection, cursor, sql: str, params) -> None:
+    """`cursor.execute(sql, params)` for a hand-written statement whose text never changes (the
+    session and the signed-in user, read on every request): on PostgreSQL it is prepared once
+    per database session, its values as $1, $2, … of the types PostgreSQL infers from where
+    they stand, and executed by name."""
+    key = (connection.alias, sql)
+    if key not in _FIXED:
+        slots = [(position, position, None) for position in range(len(params))]
+        _FIXED[key] = _to_prepare(connection, sql, params, slots)
+    prepared = _FIXED[key]
+    if prepared is not None and _prepare(connection, *prepared):
+        values = f"({', '.join(['%s'] * len(params))})" if params else ""
+        cursor.execute(f"EXECUTE {prepared[0]}{values}", params)
+    else:
+        cursor.execute(sql, params)
+
+
 class Compiled(threading.local):
     """A query of one fixed shape whose only inputs are a few values (an id, the time), compiled
     to SQL once per process thread, then run with each request's values and read back by
@@ -268,33 +320,8 @@ class Compiled(threading.local):
         compiler.get_converters = lambda expressions: (
             converters if len(expressions) == len(columns) else work_out(expressions)
         )
-        prepared = self._prepared_statement(connection, sql, params, slots)
+        prepared = _to_prepare(connection, sql, params, slots, self.kinds)
         return queryset, compiler, connection, sql, tuple(params), slots, prepared
-
-    def _prepared_statement(self, connection, sql: str, params, slots):
-        """On PostgreSQL: (name, PREPARE statement) for the query, its values as $1, $2, …
-        and everything else written in. Planning a lead page's five queries took PostgreSQL
-        1.4 ms each visit, a deal page's 2.1 ms (one join of six tables 1.4 ms): a prepared
-        statement is planned for its first executions, then (when no worse) once for all."""
-        if connection.vendor != "postgresql" or not settings.HANDOFF_PREPARED_QUERIES:
-            return None
-        if connection.settings_dict.get("CONN_MAX_AGE") == 0:
-            return None  # a session per request: preparing would only add a round trip
-        values = {position: index for position, index, _ in slots}
-        found = iter(range(len(params)))
-
-        def fill(match):
-            if match.group() == "%%":
-                return "%"
-            position = next(found)
-            if position in values:
-                return f"${values[position] + 1}"
-            return connection.ops.compose_sql("%s", [params[position]])
-
-        body = _PLACEHOLDER.sub(fill, sql)
-        name = next(_STATEMENT_NAMES)
-        types = ", ".join(_PG_TYPES[kind] for kind in self.kinds)
-        return name, f"PREPARE {name}{f'({types})' if types else ''} AS {body}"
 
     def __call__(self, *values) -> list:
         if len(values) != len(self.kinds):

@@ -11,6 +11,8 @@ from django.contrib.sessions.backends import db
 from django.db import connections, router
 from django.utils import timezone
 
+from crm.db import execute_fixed
+
 
 @cache
 def _read_sql(vendor: str, model) -> str:
@@ -31,7 +33,8 @@ class SessionStore(db.SessionStore):
         connection = connections[router.db_for_read(self.model)]
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         with connection.cursor() as cursor:
-            cursor.execute(_read_sql(connection.vendor, self.model), [self.session_key, now])
+            sql = _read_sql(connection.vendor, self.model)
+            execute_fixed(connection, cursor, sql, [self.session_key, now])
             row = cursor.fetchone()
         if row is None:
             self._session_key = None

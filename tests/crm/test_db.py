@@ -19,6 +19,7 @@ from crm.db import (
     bulk_insert,
     count_of,
     deferred_checkpoints,
+    execute_fixed,
     hold_lock,
     lowered,
     sum_of,
@@ -421,3 +422,34 @@ def test_no_query_is_prepared_when_each_request_opens_its_own_session(monkeypatc
     compiled = Compiled(lambda pk: Lead.objects.filter(pk=pk), int)
     assert [found.pk for found in compiled(lead.pk)] == [lead.pk]
     assert compiled.compiled[-1] is None
+
+
+@requires_postgres
+def test_a_prepared_query_is_a_prepared_statement_on_postgresql(django_assert_num_queries):
+    CampaignFactory(name="Beta")
+    CampaignFactory(name="Alpha")
+    prepared = Prepared(lambda: Campaign.objects.order_by("name").values_list("pk", "name"))
+    with django_assert_num_queries(1):  # EXECUTE (PREPARE is the session's set-up)
+        assert [name for _, name in prepared.rows()] == ["Alpha", "Beta"]
+    name, statement = prepared.compiled[-1]
+    assert statement.startswith(f"PREPARE {name} AS SELECT")
+    assert name in _prepared_statements()
+    CampaignFactory(name="Gamma")
+    assert [name for _, name in prepared.rows()] == ["Alpha", "Beta", "Gamma"]
+
+
+@requires_postgres
+def test_a_fixed_statement_is_prepared_on_postgresql_and_reads_as_it_would(client):
+    rep = RepFactory(first_name="Rita")
+    sql = "SELECT first_name FROM auth_user WHERE id = %s AND username LIKE %s"
+    with connection.cursor() as cursor:
+        execute_fixed(connection, cursor, sql, [rep.pk, "%"])
+        assert cursor.fetchall() == [("Rita",)]
+        execute_fixed(connection, cursor, sql, [rep.pk, "nobody%"])
+        assert cursor.fetchall() == []
+    statements = _prepared_statements().values()
+    assert any(text.endswith("WHERE id = $1 AND username LIKE $2") for text in statements)
+    # The session and the signed-in user, read on every request, are prepared statements too.
+    client.force_login(rep)
+    assert client.get("/inbox/").context["user"] == rep
+    assert any("django_session" in text for text in _prepared_statements().values())
