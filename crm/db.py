@@ -190,7 +190,8 @@ def _as_parameter(kind: type, value, connection):
 # PostgreSQL's names for the types of a compiled query's values, when it is prepared.
 _PG_TYPES = {int: "int8", str: "text", dt.datetime: "timestamptz", dt.date: "date"}
 _PLACEHOLDER = re.compile(r"%%|%s")
-_STATEMENT_NAMES = (f"handoff_compiled_{n}" for n in itertools.count(1))
+# A count, not a generator of names: two threads compiling at once may both ask it.
+_STATEMENT_NUMBERS = itertools.count(1)
 
 
 def _prepare(connection, name: str, statement: str) -> bool:
@@ -240,7 +241,7 @@ def _to_prepare(connection, sql: str, params, slots=(), kinds=()):
         return connection.ops.compose_sql("%s", [params[position]])
 
     body = _PLACEHOLDER.sub(fill, sql)
-    name = next(_STATEMENT_NAMES)
+    name = f"handoff_compiled_{next(_STATEMENT_NUMBERS)}"
     types = ", ".join(_PG_TYPES[kind] for kind in kinds)
     return name, f"PREPARE {name}{f'({types})' if types else ''} AS {body}"
 
