@@ -214,6 +214,8 @@ def _prepare(connection, name: str, statement: str) -> bool:
             else:
                 session.execute(statement)
             known[1][name] = True
+        except psycopg.errors.InFailedSqlTransaction:
+            return False  # nothing runs until the transaction is rolled back: try again after
         except psycopg.Error:
             known[1][name] = False
     return known[1][name]

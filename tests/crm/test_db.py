@@ -1,3 +1,4 @@
+import contextlib
 import datetime as dt
 import threading
 import zlib
@@ -453,3 +454,21 @@ def test_a_fixed_statement_is_prepared_on_postgresql_and_reads_as_it_would(clien
     client.force_login(rep)
     assert client.get("/inbox/").context["user"] == rep
     assert any("django_session" in text for text in _prepared_statements().values())
+
+
+@requires_postgres
+def test_a_failed_transaction_does_not_keep_a_query_from_being_prepared():
+    from django.db import DatabaseError
+
+    lead = LeadFactory()
+    compiled = Compiled(lambda pk: Lead.objects.filter(pk=pk), int)
+    with transaction.atomic():
+        with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
+            cursor.execute("SELECT 1 / 0")
+        # The transaction is aborted: the query fails as it would unprepared.
+        with pytest.raises(DatabaseError):
+            compiled(lead.pk)
+        transaction.set_rollback(True)
+    assert [found.pk for found in compiled(lead.pk)] == [lead.pk]
+    name, _ = compiled.compiled[-1]
+    assert name in _prepared_statements()
