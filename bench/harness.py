@@ -223,7 +223,9 @@ from crm.pagination import cursor_after
 rep = get_user_model().objects.get(username=%(rep)r)
 lead = Lead.objects.filter(owner=rep).order_by("-pk").first()
 deal = Opportunity.objects.filter(owner=rep).order_by("-pk").first()
-campaign = Campaign.objects.order_by("-pk").first()
+campaign = Campaign.objects.order_by("-pk").first()  # the newest: planned, no leads yet
+# A campaign under way: the fixture lead's (a few thousand leads, spend, deals).
+busy = Campaign.objects.filter(pk=lead.campaign_id).first() or Campaign.objects.order_by("pk")[0]
 newest = Lead.objects.order_by("-created_at", "-pk")
 first, surname, company = Lead.objects.filter(pk=lead.pk).values_list(
     "first_name", "last_name", "company")[0]
@@ -234,6 +236,7 @@ out = {
     "lead": lead.pk,
     "deal": deal.pk,
     "campaign": campaign.slug,
+    "busy_campaign": busy.slug,
     "deep": deep,
     "surname": surname,
     "email_start": f"{first}.{surname}.".lower(),
@@ -302,6 +305,12 @@ def pages(fixtures: dict, page_size: int = 50) -> list[Page]:
         Page("proposals", MANAGER, "/proposals/", LIST),
         Page("campaigns", MANAGER, "/campaigns/", LIST),
         Page("campaign page", MANAGER, f"/campaigns/{fixtures['campaign']}/", DETAIL),
+        Page(
+            "campaign page, under way",
+            MANAGER,
+            f"/campaigns/{fixtures['busy_campaign']}/",
+            DETAIL,
+        ),
         *(Page(name, MANAGER, path, REPORT) for name, path in reports),
     ]
 

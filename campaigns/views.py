@@ -14,7 +14,13 @@ from django_filters.views import FilterView
 from campaigns.filters import CampaignFilter
 from campaigns.forms import CampaignForm, SpendEntryForm
 from campaigns.models import Campaign, SpendEntry
-from campaigns.rows import campaign_rows
+from campaigns.rows import (
+    RECENT_LEAD_FIELDS,
+    SPEND_ENTRY_FIELDS,
+    campaign_rows,
+    recent_lead_rows,
+    spend_rows,
+)
 from crm.audit import HistoryMixin
 from crm.db import BuiltOnce, Compiled, overall, sum_of
 from crm.listing import is_filtered
@@ -126,16 +132,16 @@ class CampaignUpdateView(RoleRequiredMixin, SuccessMessageMixin, UpdateView):
 # A campaign page's reads, compiled once (crm.db.Compiled).
 _CAMPAIGN = Compiled(lambda slug: Campaign.objects.filter(slug=slug).select_related("owner"), str)
 _SPEND_ENTRIES = Compiled(
-    lambda campaign: SpendEntry.objects.filter(campaign_id=campaign).select_related("created_by")[
-        :20
-    ],
+    lambda campaign: SpendEntry.objects.filter(campaign_id=campaign).values_list(
+        *SPEND_ENTRY_FIELDS, named=True
+    )[:20],
     int,
 )
 _RECENT_LEADS = Compiled(
     lambda campaign: (
         Lead.objects.filter(campaign_id=campaign)
-        .select_related("owner")
-        .order_by("-created_at", "-pk")[:20]
+        .order_by("-created_at", "-pk")
+        .values_list(*RECENT_LEAD_FIELDS, named=True)[:20]
     ),
     int,
 )
@@ -186,6 +192,8 @@ class CampaignDetailView(RoleRequiredMixin, HistoryMixin, DetailView):
             recent_leads=_RECENT_LEADS(campaign.pk),
             can_edit=campaign.can_be_edited_by(self.request.user),
         )
+        context["spend_rows"] = spend_rows(context["spend_entries"])
+        context["recent_lead_rows"] = recent_lead_rows(context["recent_leads"])
         context.setdefault("spend_form", SpendEntryForm())
         return context
 
