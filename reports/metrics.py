@@ -153,7 +153,9 @@ _REACHED = Compiled(
 )
 _DEALS = Compiled(
     _per_campaign(
-        Opportunity.objects.all(),
+        # Only a converted lead has a deal (lead_convert; conversion is final): said here, so
+        # the campaign's converted leads are read from their own index.
+        Opportunity.objects.filter(lead__stage=Lead.Stage.CONVERTED),
         "lead__campaign_id",
         opportunities=Count("pk"),
         won=Count("pk", filter=Q(stage=Opportunity.Stage.WON)),

@@ -220,7 +220,26 @@ class Lead(TimeStampedModel):
             # (SQLite's indexes end with the row id anyway.)
             models.Index(fields=["stage", "response_due_at", "id"], name="lead_due_idx"),
             models.Index(fields=["owner", "stage"], name="lead_owner_stage_idx"),
-            models.Index(fields=["campaign", "created_at"], name="lead_campaign_created_idx"),
+            # A campaign's leads, by creation, with the stages they reached: a campaign page
+            # counts them from the index alone (PostgreSQL read 1,700 leads' rows: 4.8 ms).
+            models.Index(
+                fields=[
+                    "campaign",
+                    "created_at",
+                    "reached_mql",
+                    "reached_sal",
+                    "reached_sql",
+                    "id",
+                ],
+                name="lead_campaign_reached_idx",
+            ),
+            # A campaign's converted leads (the only leads with a deal: conversion is final),
+            # which its page joins to their deals where PostgreSQL read every deal (21 ms).
+            models.Index(
+                fields=["campaign", "id"],
+                name="lead_campaign_converted_idx",
+                condition=Q(stage="converted"),
+            ),
             models.Index(fields=["channel", "created_at"], name="lead_channel_created_idx"),
             # A cohort of leads by creation, with what the funnel and campaign reports group
             # and count: read from the index alone. The covering indexes end with the id, which
