@@ -7,7 +7,14 @@ from campaigns.models import Campaign, Channel
 from crm.html import html_format as format_html
 from crm.links import record_urls
 from crm.rows import Writer
-from crm.templatetags.handoff import day, money, short_day, stage_badge, whole_money
+from crm.templatetags.handoff import (
+    day,
+    money,
+    month_names,
+    short_day,
+    stage_badge,
+    whole_money,
+)
 from leads.models import Lead
 
 CAMPAIGN_ROW = (
@@ -86,7 +93,7 @@ def recent_lead_rows(leads) -> SafeString:
 
 def spend_rows(entries) -> SafeString:
     """The latest spend entries' rows: the day, the amount with cents, the note."""
-    months = Writer().months
+    months = month_names()
     return SafeString(
         "".join(
             format_html(

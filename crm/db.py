@@ -95,10 +95,9 @@ class Prepared:
             self.compiled = self._compile()
         alias, sql, params, prepared = self.compiled
         connection = connections[alias]
-        if prepared is not None and _prepare(connection, *prepared):
-            sql, params = f"EXECUTE {prepared[0]}", None
+        statement = _execute_prepared(connection, prepared, 0)
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(statement or sql, None if statement else params)
             return cursor.fetchall()
 
 
@@ -221,6 +220,16 @@ def _prepare(connection, name: str, statement: str) -> bool:
     return known[1][name]
 
 
+def _execute_prepared(connection, prepared, count: int) -> str | None:
+    """`EXECUTE name(%s, …)` for a statement `_to_prepare` wrote (with `count` values), when it
+    is prepared on the connection's session (preparing it now if need be); None when there is
+    none to run, and the query runs as it is."""
+    if prepared is None or not _prepare(connection, *prepared):
+        return None
+    values = f"({', '.join(['%s'] * count)})" if count else ""
+    return f"EXECUTE {prepared[0]}{values}"
+
+
 def _to_prepare(connection, sql: str, params, slots=(), kinds=()):
     """On PostgreSQL: (name, PREPARE statement) for a compiled query, the values `slots` say
     come from each call ((position, index, wrap), of `kinds`) as $1, $2, … and every other
@@ -261,12 +270,8 @@ def execute_fixed(connection, cursor, sql: str, params) -> None:
     if key not in _FIXED:
         slots = [(position, position, None) for position in range(len(params))]
         _FIXED[key] = _to_prepare(connection, sql, params, slots)
-    prepared = _FIXED[key]
-    if prepared is not None and _prepare(connection, *prepared):
-        values = f"({', '.join(['%s'] * len(params))})" if params else ""
-        cursor.execute(f"EXECUTE {prepared[0]}{values}", params)
-    else:
-        cursor.execute(sql, params)
+    statement = _execute_prepared(connection, _FIXED[key], len(params))
+    cursor.execute(statement or sql, params)
 
 
 class Compiled(threading.local):
@@ -333,9 +338,8 @@ class Compiled(threading.local):
             self.compiled = self._compile()
         queryset, compiler, connection, sql, params, slots, prepared = self.compiled
         given = [_as_parameter(k, v, connection) for k, v in zip(self.kinds, values, strict=True)]
-        if prepared is not None and _prepare(connection, *prepared):
-            values = f"({', '.join(['%s'] * len(given))})" if given else ""
-            statement = f"EXECUTE {prepared[0]}{values}"
+        statement = _execute_prepared(connection, prepared, len(given))
+        if statement is not None:
             compiler.as_sql = lambda *args, **kwargs: (statement, given)
         else:
             run = list(params)

@@ -129,9 +129,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # longer than running them (a quarter's rejections at a million leads: 1.1 s of 1.5 s).
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 
-# The queries of fixed shape the busy pages run (crm.db.Compiled) are prepared on PostgreSQL,
-# once per database session. Turn off behind a pooler that hands a session's statements to
-# other clients (PgBouncer in transaction mode).
+# The queries of fixed shape the busy pages run (crm.db: Compiled, Prepared, execute_fixed) are
+# prepared on PostgreSQL, once per database session. Turn off behind a pooler that hands a
+# session's statements to other clients (PgBouncer in transaction mode).
 HANDOFF_PREPARED_QUERIES = env_bool("HANDOFF_PREPARED_QUERIES", True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
