@@ -29,7 +29,7 @@ from crm.db import (
     bulk_update_rows,
     deferred_checkpoints,
     hold_lock,
-    lowered,
+    one_of,
 )
 from crm.validators import PHONE
 from leads import assignment, scoring, search
@@ -490,19 +490,18 @@ def _write(batch: list[_Parsed], options: Options, rules, result: Result, digest
         # Another import or a form may be adding the same addresses right now: look them up and
         # insert the missing ones under one lock, or both would insert them.
         hold_lock(NEW_LEADS_LOCK)
-        # The file's addresses as the unique index lowers them (`lowered`: Python's lower() is
-        # not the database's).
-        emails = lowered([p.values["email"] for p in batch if p.key[0] == "email"])
+        emails = [p.values["email"] for p in batch if p.key[0] == "email"]
         # External ids: the key of a row without an e-mail, and for any row an id that another
         # lead may hold already.
         ids = {p.values["external_id"] for p in batch if p.values.get("external_id")}
         existing, found, holders = {}, {}, {}
         if emails:
-            for lead in Lead.objects.with_lowered_emails(emails):
+            for lead in Lead.objects.with_emails(emails).order_by():
                 found[lead.pk] = lead
                 existing[("email", address_key(lead.email))] = lead
         if ids:
-            for lead in Lead.objects.filter(external_id__in=ids).exclude(external_id=""):
+            by_id = Lead.objects.filter(external_id__in=one_of(ids)).exclude(external_id="")
+            for lead in by_id.order_by():
                 lead = found.setdefault(lead.pk, lead)  # one object per lead
                 existing[("external_id", lead.external_id)] = lead
                 holders[lead.external_id] = ("lead", lead.pk)

@@ -108,10 +108,15 @@ def scorer(rules: list[ScoringRule]):
     return lambda lead: sum(points for test, points in tests if test(lead))
 
 
-def trace(lead, rules: list[ScoringRule], labels: dict | None = None) -> list[dict]:
-    """The matched rules as the transition log keeps them (they may change later). `labels`:
-    each rule's text by pk, when tracing many leads (a rule's text takes two choice lookups)."""
-    return [
-        {"rule": labels[rule.pk] if labels else str(rule), "points": points}
-        for rule, points in breakdown(lead, rules)
+def trace(lead, rules: list[ScoringRule]) -> list[dict]:
+    """The matched rules as the transition log keeps them (they may change later)."""
+    return tracer(rules)(lead)
+
+
+def tracer(rules: list[ScoringRule]):
+    """`trace` for many leads under the same rules: each rule's predicate and text worked out
+    once (an import traces every lead it promotes; a rule's text takes two choice lookups)."""
+    tests = [(_predicate(rule), str(rule), rule.points) for rule in rules]
+    return lambda lead: [
+        {"rule": label, "points": points} for test, label, points in tests if test(lead)
     ]

@@ -14,7 +14,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from campaigns.models import Channel
-from crm.db import allocate_pks, bulk_insert
+from crm.db import allocate_pks, bulk_insert, one_of
 from crm.links import record_url
 from crm.models import TimeStampedModel
 from crm.roles import Role, has_role, is_manager, is_marketer, is_rep
@@ -72,10 +72,10 @@ class LeadQuerySet(models.QuerySet):
             return self.none()
         return self._by_lowered_email("", Lower(Value(email)))
 
-    def with_lowered_emails(self, lowered: list[str]):
-        """The leads whose LOWER(email) is one of `lowered` (addresses the database lowered
-        already, `crm.db.lowered`), through the same index: an import's batch in one query."""
-        return self._by_lowered_email("__in", lowered)
+    def with_emails(self, addresses: list[str]):
+        """The leads with one of `addresses`, in any case, through the same index: an import's
+        batch in one query, the addresses in one parameter."""
+        return self._by_lowered_email("__in", one_of(addresses, lower=True))
 
     def _by_lowered_email(self, lookup: str, value):
         # LOWER(email) is what the unique index holds, and the index leaves out empty

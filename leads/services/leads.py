@@ -191,7 +191,7 @@ class Promotion:
 
     def __init__(self, sla: ServiceLevelAgreement, rules, now: dt.datetime):
         self.sla, self.rules, self.now = sla, rules, now
-        self.labels = {rule.pk: str(rule) for rule in rules}
+        self.trace = scoring.tracer(rules)
         self.due = workhours.due_at(sla, now, sla.accept_within_hours)
         self.contact_due = workhours.contact_due_at(sla, now)
         self.round_robin = sla.assignment == ServiceLevelAgreement.Assignment.ROUND_ROBIN
@@ -235,7 +235,7 @@ class Promotion:
             sla=self.sla,
             qualification={
                 **self.sla.check_lead(lead).as_trace(),
-                "rules": scoring.trace(lead, self.rules, self.labels),
+                "rules": self.trace(lead),
             },
             due_at=self.due,
             contact_due_at=self.contact_due,

@@ -7,9 +7,11 @@ from types import SimpleNamespace
 
 import pytest
 from django.db import connection, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from campaigns.models import Campaign
+from crm import db as crm_db
 from crm.db import (
     BULK_CHECKPOINT_PAGES,
     BuiltOnce,
@@ -22,7 +24,7 @@ from crm.db import (
     deferred_checkpoints,
     execute_fixed,
     hold_lock,
-    lowered,
+    one_of,
     sum_of,
     unmapped_reads,
 )
@@ -47,6 +49,10 @@ def test_bulk_insert_round_trips_every_kind_of_value(rep, sla, make):
             first_name="Zoë",
             last_name="O'Brien",
             email="zoe@example.com",
+            company="0042",  # text that looks like a number stays text
+            job_title="Head of 🚀",  # beyond the Basic Multilingual Plane
+            external_id='a "quoted" \\ back\nslash',
+            reached_mql=True,
             campaign=campaign,  # a related object
             owner_id=rep.pk,  # or its key
             stage="mql",
@@ -74,6 +80,10 @@ def test_bulk_insert_round_trips_every_kind_of_value(rep, sla, make):
         )
     stored = Lead.objects.get(pk=pk)
     assert (stored.first_name, stored.last_name, stored.score) == ("Zoë", "O'Brien", -5)
+    assert (stored.company, stored.job_title) == ("0042", "Head of 🚀")
+    assert stored.external_id == 'a "quoted" \\ back\nslash'
+    assert stored.reached_mql is True
+    assert Lead.objects.filter(reached_mql=True, company="0042").get() == stored
     assert stored.campaign == campaign
     assert stored.owner == rep
     assert stored.mql_at == WHEN
@@ -84,6 +94,32 @@ def test_bulk_insert_round_trips_every_kind_of_value(rep, sla, make):
     transition = stored.transitions.get()
     assert transition.qualification == {"score": -5, "rules": ["ä", 1.5]}
     assert transition.sla == sla
+
+
+# SQLite takes the rows a statement at a time, as many as its parameter limit allows.
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's way of inserting")
+@pytest.mark.parametrize("rows_per_statement", [1, 2, 5])
+def test_bulk_insert_writes_every_row_in_order_whatever_the_statement_size(
+    monkeypatch, rows_per_statement
+):
+    width = len(Lead._meta.concrete_fields)
+    monkeypatch.setattr(crm_db, "_sqlite_parameter_limit", lambda _: width * rows_per_statement)
+    with transaction.atomic():
+        keys = allocate_pks(Lead, 5)
+        bulk_insert(Lead, [Row(pk=k, first_name=f"L{i}") for i, k in enumerate(keys)])
+    assert list(Lead.objects.order_by("pk").values_list("pk", "first_name")) == [
+        (k, f"L{i}") for i, k in enumerate(keys)
+    ]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="a SQLite limit")
+def test_sqlite_says_how_many_parameters_a_statement_may_take():
+    with connection.cursor() as cursor:
+        limit = crm_db._sqlite_parameter_limit(cursor)
+        assert limit >= 999
+        values = ", ".join(["(%s)"] * limit)
+        cursor.execute(f"SELECT count(*), sum(column1) FROM (VALUES {values})", [1] * limit)
+        assert cursor.fetchone() == (limit, limit)
 
 
 def test_keys_handed_out_are_never_reused_by_later_inserts():
@@ -308,16 +344,20 @@ def test_hold_lock_is_held_until_the_transaction_ends():
         other.close()
 
 
-def test_lowered_is_the_databases_own_lower_in_order():
-    assert lowered([]) == []
-    assert lowered(["ADA@Engine.example", "b", "Ada@ENGINE.example"]) == [
-        "ada@engine.example",
-        "b",
-        "ada@engine.example",
-    ]
+def test_one_of_sends_the_values_as_one_parameter_and_lowers_them_as_the_database_does():
+    ada = LeadFactory(email="ada@engine.example", external_id="A-1", first_name="İlker")
+    LeadFactory(email="bob@engine.example", external_id="B-2", first_name="ilker")
+    ids = one_of(["A-1", "nobody", 'it\'s "quoted"'])
+    assert list(Lead.objects.filter(external_id__in=ids)) == [ada]
+    assert len(ids.params) == 1
+    assert not Lead.objects.filter(external_id__in=one_of([])).exists()
+    # Lowered by the database, whatever it makes of "İ" (SQLite lowers ASCII letters only).
+    named = Lead.objects.annotate(low=Lower("first_name"))
     with connection.cursor() as cursor:
-        cursor.execute("SELECT LOWER(%s)", ["İlker"])
-        assert lowered(["İlker"]) == [cursor.fetchone()[0]]  # whatever this database makes of it
+        cursor.execute("SELECT LOWER(%s)", ["İLKER"])
+        expected = set(named.filter(low=cursor.fetchone()[0]))
+    assert ada in expected
+    assert set(named.filter(low__in=one_of(["İLKER"], lower=True))) == expected
 
 
 def test_a_queryset_built_once_is_built_once_per_thread_and_copied_for_each_use():
