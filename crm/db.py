@@ -628,10 +628,12 @@ def _sqlite_parameter_limit(cursor) -> int:
 
 
 def bulk_update_rows(model: type[models.Model], rows: list, fields: list[str]) -> None:
-    """UPDATE `fields` of many rows in one executemany (one statement, many parameter sets).
+    """UPDATE `fields` of many rows. Rows are model instances (or objects with the fields as
+    attributes) with their primary key set; a key given twice takes its last row's values.
     Django's bulk_update builds a CASE per field and row; at thousands of rows that SQL alone
-    takes seconds to compile and parse. Rows are model instances (or objects with the fields
-    as attributes) with their primary key set."""
+    takes seconds to compile and parse. PostgreSQL gets one executemany; SQLite an UPDATE …
+    FROM (VALUES …) of hundreds of rows each (an executemany is one statement per row, and the
+    search index writes itself out at each: 2 s for 5,000 leads, 0.5 s this way)."""
     if not rows or not fields:
         return
     meta = model._meta
@@ -646,9 +648,26 @@ def bulk_update_rows(model: type[models.Model], rows: list, fields: list[str]) -
             if adapt
             else (lambda row, a=attname: getattr(row, a))
         )
+    latest = {row.pk: row for row in rows}.values()
+    params = [(*(read(row) for read in readers), row.pk) for row in latest]
     quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(field.column)} = %s" for field in targets)
-    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"
-    params = [(*(read(row) for read in readers), row.pk) for row in rows]
+    table, pk = quote(meta.db_table), quote(meta.pk.column)
     with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+        if connection.vendor == "sqlite" and sqlite3.sqlite_version_info >= (3, 33):
+            width = len(targets) + 1
+            assignments = ", ".join(
+                f"{quote(field.column)} = v.column{i}" for i, field in enumerate(targets, 1)
+            )
+            row = f"({', '.join(['%s'] * width)})"
+            per_statement = max(1, _sqlite_parameter_limit(cursor) // width)
+            for start in range(0, len(params), per_statement):
+                chunk = params[start : start + per_statement]
+                cursor.execute(
+                    f"UPDATE {table} SET {assignments} "
+                    f"FROM (VALUES {', '.join([row] * len(chunk))}) AS v "
+                    f"WHERE {table}.{pk} = v.column{width}",
+                    [value for cells in chunk for value in cells],
+                )
+            return
+        assignments = ", ".join(f"{quote(field.column)} = %s" for field in targets)
+        cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {pk} = %s", params)

@@ -20,6 +20,7 @@ from crm.db import (
     Row,
     allocate_pks,
     bulk_insert,
+    bulk_update_rows,
     count_of,
     deferred_checkpoints,
     execute_fixed,
@@ -28,6 +29,7 @@ from crm.db import (
     sum_of,
     unmapped_reads,
 )
+from leads import search
 from leads.models import Account, Lead, LeadTransition, Opportunity
 from reports.models import ServiceLevelAgreement
 from tests.conftest import requires_postgres
@@ -120,6 +122,27 @@ def test_sqlite_says_how_many_parameters_a_statement_may_take():
         values = ", ".join(["(%s)"] * limit)
         cursor.execute(f"SELECT count(*), sum(column1) FROM (VALUES {values})", [1] * limit)
         assert cursor.fetchone() == (limit, limit)
+
+
+@pytest.mark.parametrize("rows_per_statement", [1, 2, 50])
+def test_bulk_update_rows_writes_each_row_once_with_its_last_values(
+    monkeypatch, rows_per_statement
+):
+    monkeypatch.setattr(crm_db, "_sqlite_parameter_limit", lambda _: 4 * rows_per_statement)
+    ada, bob, cy = LeadFactory.create_batch(3, company="Old", score=1)
+    ada.first_name, ada.company, ada.updated_at = "Adélaïde", "0042", WHEN
+    bob.company = "First"
+    later_bob = Row(pk=bob.pk, first_name=bob.first_name, company="Last", updated_at=WHEN)
+    bulk_update_rows(Lead, [ada, bob, later_bob], ["first_name", "company", "updated_at"])
+    stored = {lead.pk: lead for lead in Lead.objects.all()}
+    assert (stored[ada.pk].first_name, stored[ada.pk].company) == ("Adélaïde", "0042")
+    assert stored[ada.pk].updated_at == WHEN
+    assert stored[bob.pk].company == "Last"  # the last row for a key wins
+    assert stored[cy.pk].company == "Old"  # rows not given are untouched
+    assert {lead.score for lead in stored.values()} == {1}  # and fields not named
+    # The search index follows the new names.
+    assert list(search.matching(Lead.objects.all(), "Adélaïde")) == [stored[ada.pk]]
+    assert not search.matching(Lead.objects.all(), "Old").filter(pk=ada.pk).exists()
 
 
 def test_keys_handed_out_are_never_reused_by_later_inserts():
