@@ -574,7 +574,10 @@ def time_check_sla(env) -> dict:
 
 
 def print_table(engine: str, timings: list[Timing], extra: dict) -> None:
-    print(f"\n{engine}: {extra['leads']:,} leads, {extra['runs']} timed requests per page")
+    print(
+        f"\n{engine}: {extra['leads']:,} leads, {extra['runs']} timed requests per page "
+        f"(CPU check at the start: {extra['cpu_check_ms']} ms)"
+    )
     print(
         f"{'page':<32} {'user':<7} {'median':>8} {'p95':>8} {'× floor':>8} {'queries':>7} "
         f"{'KB':>6}  budget"
@@ -612,6 +615,7 @@ def run_engine(engine: str, args) -> Path:
         url = args.postgres_url or start_postgres(Path(args.pg_dir), args.pg_port)
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_DEBUG": "1"}
     extra = {"engine": engine, "runs": args.runs, **prepare(env, engine, args.leads)}
+    extra["cpu_check_ms"] = cpu_check()
     fixtures = django_json(env, FIXTURES % {"rep": REP, "deep": args.deep_row})
     extra["leads"] = fixtures["leads"]
     server = Server(env)
@@ -643,17 +647,36 @@ def run_engine(engine: str, args) -> Path:
             # Fresh workers, so the memory figures are the download's, not the reports' before.
             server.stop()
             server = Server(env)
-            extra["export"] = time_export(server)
+            check = cpu_check()
+            extra["export"] = {**time_export(server), "cpu_check_ms": check}
     finally:
         server.stop()
     if "import" in args.measure:
-        extra["import"] = time_import(env, args.import_rows)
+        check = cpu_check()
+        extra["import"] = {**time_import(env, args.import_rows), "cpu_check_ms": check}
     if "check_sla" in args.measure:
         extra["check_sla"] = time_check_sla(env)
     print_table(engine, timings, extra)
     out = write_results(engine, {**extra, "pages": [asdict(t) for t in timings]})
     print(f"written to {out.relative_to(ROOT)}")
     return out
+
+
+def cpu_check() -> int:
+    """Milliseconds a fixed pure-Python loop takes, the best of three: how fast this machine
+    runs right now. Its speed drifts by up to 2× within minutes (the same import measured 17.6
+    and 27.9 s within the hour, with this check at 440 and 860 ms), which the pages' ratios to
+    the floor cancel out but the budgets in seconds (the import) and rows per second (the
+    export) do not: read those with the check taken just before them."""
+    best = None
+    for _ in range(3):
+        began = time.perf_counter()
+        total = 0
+        for i in range(5_000_000):
+            total += i
+        elapsed = time.perf_counter() - began
+        best = elapsed if best is None else min(best, elapsed)
+    return round(best * 1000)
 
 
 def other_budgets(result: dict) -> list[str]:
