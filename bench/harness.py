@@ -665,9 +665,10 @@ def run_engine(engine: str, args) -> Path:
 def cpu_check() -> int:
     """Milliseconds a fixed pure-Python loop takes, the best of three: how fast this machine
     runs right now. Its speed drifts by up to 2× within minutes (the same import measured 17.6
-    and 27.9 s within the hour, with this check at 440 and 860 ms), which the pages' ratios to
-    the floor cancel out but the budgets in seconds (the import) and rows per second (the
-    export) do not: read those with the check taken just before them."""
+    and 27.9 s within the hour, and a loop like this one ran twice as long in the slow phase;
+    this check takes about 175 ms in the fast one), which the pages' ratios to the floor
+    cancel out but the budgets in seconds (the import) and rows per second (the export) do
+    not: read those with the check taken just before them."""
     best = None
     for _ in range(3):
         began = time.perf_counter()
