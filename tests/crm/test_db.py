@@ -6,8 +6,9 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models.functions import Lower
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from campaigns.models import Campaign
@@ -112,6 +113,50 @@ def test_bulk_insert_writes_every_row_in_order_whatever_the_statement_size(
     assert list(Lead.objects.order_by("pk").values_list("pk", "first_name")) == [
         (k, f"L{i}") for i, k in enumerate(keys)
     ]
+
+
+@pytest.mark.parametrize("limit", [1, 40, 999, 32766])
+@pytest.mark.parametrize("count", [1, 7, 512, 1000, 2049])
+def test_sqlite_statements_take_rows_in_a_few_sizes_only(monkeypatch, limit, count):
+    monkeypatch.setattr(crm_db, "_sqlite_parameter_limit", lambda _: limit)
+    rows = list(range(count))
+    chunks = list(crm_db._sqlite_chunks(None, rows, 4))
+    assert [row for chunk in chunks for row in chunk] == rows
+    sizes = [len(chunk) for chunk in chunks]
+    assert all(size & (size - 1) == 0 for size in sizes)  # powers of two
+    assert max(sizes) <= max(1, limit // 4)
+    assert sizes == sorted(sizes, reverse=True)  # so each size once, but the largest
+    assert len(set(sizes)) <= max(1, limit // 4).bit_length()
+
+
+def test_bulk_statements_are_logged_short_and_still_counted(monkeypatch):
+    # As DEBUG or a test counting queries logs them: Django would write out every value.
+    monkeypatch.setattr(crm_db, "_sqlite_parameter_limit", lambda _: 32766)
+    known = LeadFactory.create_batch(3)
+    with transaction.atomic():
+        keys = allocate_pks(Lead, 300)
+    with CaptureQueriesContext(connection) as captured:
+        bulk_update_rows(Lead, known, ["first_name"])
+        with transaction.atomic():
+            before = len(captured)
+            bulk_insert(Lead, [Row(pk=k, first_name=f"Lead {k}") for k in keys])
+            inserts = captured.captured_queries[before:]
+        with crm_db._bulk_cursor(connection) as cursor:
+            cursor.execute(f"SELECT {', '.join(['%s'] * 100)}", list(range(100)))
+            assert cursor.fetchone() == tuple(range(100))
+        with (  # errors are still Django's
+            pytest.raises(DatabaseError),
+            transaction.atomic(),
+            crm_db._bulk_cursor(connection) as cursor,
+        ):
+            cursor.execute("SELECT no_such_column FROM leads_lead")
+    assert Lead.objects.filter(pk__in=keys).count() == 300
+    assert all(len(query["sql"]) < 300 for query in captured)
+    [select] = [query["sql"] for query in captured if query["sql"].startswith("SELECT %s, %s")]
+    assert select.endswith("… (100 parameters)")
+    if connection.vendor == "sqlite":  # PostgreSQL's COPY is not logged
+        assert len(inserts) == 4  # 256 + 32 + 8 + 4 rows
+        assert all("Lead 1" not in query["sql"] for query in inserts)
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="a SQLite limit")
